@@ -1,0 +1,49 @@
+//! `rvc add PATH...`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::output::{bytes, count, plural, print_json, Bar};
+use super::CmdResult;
+use rvc::pointer::PointerKind;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files or directories to track.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let bar = Bar::new();
+    let outcomes = rvc::workspace::add(&repo, cwd, &args.paths, &bar)?;
+    if args.json {
+        print_json(&outcomes);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut to_commit = Vec::new();
+    for o in &outcomes {
+        let p = &o.pointer;
+        let what = match p.kind {
+            PointerKind::File => format!("file, {}", bytes(p.size)),
+            PointerKind::Dir => format!("{}, {}", plural(p.files, "file", "files"), bytes(p.size)),
+        };
+        let rows = p.rows.map(|r| format!(", {}", plural(r.count, "row", "rows"))).unwrap_or_default();
+        let verb = if o.updated { "added" } else { "unchanged" };
+        println!("{verb} {} -> {}  {} ({what}{rows}; read {})", p.path, o.pointer_file, p.id.short(), count(o.hashed));
+        let gitignore = Path::new(&o.pointer_file).with_file_name(".gitignore").display().to_string();
+        for (wanted, file) in [(o.updated, o.pointer_file.clone()), (o.gitignore_updated, gitignore)] {
+            if wanted && !to_commit.contains(&file) {
+                to_commit.push(file);
+            }
+        }
+    }
+    if !to_commit.is_empty() && repo.in_git() {
+        eprintln!("next: git add {}", to_commit.join(" "));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,82 @@
+//! `rvc checkout [PATH.rvc|PATH|ID ...] [-o DEST] [--force]`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::output::{plural, print_json, Bar};
+use super::{CmdResult, EXIT_FAILURE};
+use rvc::workspace::{CheckoutOptions, CheckoutReport, Target};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Pointer files, tracked paths or ids (default: every tracked path).
+    #[arg(value_name = "PATH.rvc|PATH|ID")]
+    targets: Vec<String>,
+    /// Write the content of a single target here instead.
+    #[arg(short = 'o', long = "output", value_name = "DEST")]
+    output: Option<PathBuf>,
+    /// Overwrite or delete files even when their bytes are not in the store.
+    #[arg(long)]
+    force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let opts = CheckoutOptions { force: args.force };
+    if args.output.is_some() && args.targets.len() != 1 {
+        eprintln!("error: -o/--output needs exactly one target (a pointer file, tracked path or id)");
+        return Ok(ExitCode::from(super::EXIT_USAGE));
+    }
+    let targets: Vec<Target> = if args.targets.is_empty() {
+        vec![Target::Pointers(rvc::workspace::find_pointers(&repo)?)]
+    } else {
+        args.targets
+            .iter()
+            .map(|t| rvc::workspace::resolve_target(&repo, cwd, t, args.output.as_deref()))
+            .collect::<rvc::Result<_>>()?
+    };
+    let bar = Bar::new();
+    let mut total = CheckoutReport::default();
+    for t in targets {
+        let r = rvc::workspace::checkout(&repo, t, opts, &bar)?;
+        total.restored.extend(r.restored);
+        total.removed.extend(r.removed);
+        total.unchanged += r.unchanged;
+        total.kept.extend(r.kept);
+        total.failed.extend(r.failed);
+    }
+    let clean = total.is_clean();
+    if args.json {
+        print_json(&total);
+    } else {
+        render(&total);
+    }
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILURE) })
+}
+
+fn render(r: &CheckoutReport) {
+    for k in &r.kept {
+        eprintln!("kept: {}: {}", k.path, k.reason);
+    }
+    for f in &r.failed {
+        eprintln!("error: {}: {}", f.path, f.error);
+        if let Some(h) = &f.hint {
+            eprintln!("hint: {h}");
+        }
+    }
+    println!(
+        "restored {}, removed {}, {} already up to date",
+        plural(r.restored.len() as u64, "file", "files"),
+        plural(r.removed.len() as u64, "file", "files"),
+        plural(r.unchanged, "file", "files"),
+    );
+    if !r.kept.is_empty() {
+        eprintln!(
+            "hint: {} kept to protect bytes that are not in the store; `rvc add` them first, or rerun with --force to discard them",
+            plural(r.kept.len() as u64, "file was", "files were")
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! `rvc ls [ID|PATH.rvc] [--json]`
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::output::{bytes, print_json};
+use super::{CmdResult, EXIT_FAILURE};
+use rvc::workspace::Listing;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A pointer file, tracked path, or id prefix (default: list tracked paths).
+    #[arg(value_name = "ID|PATH.rvc")]
+    target: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    match rvc::workspace::ls(&repo, cwd, args.target.as_deref())? {
+        Listing::Pointers(tracked) => {
+            let mut failed = false;
+            let mut json = Vec::new();
+            for t in &tracked {
+                match &t.pointer {
+                    Ok(p) if args.json => json.push(serde_json::json!({
+                        "pointer_file": t.pointer_file, "path": t.path, "kind": p.kind, "id": p.id,
+                        "size": p.size, "files": p.files, "rows": p.rows.map(|r| r.count),
+                        "rows_hash": p.rows.map(|r| r.hash),
+                    })),
+                    Ok(p) => println!(
+                        "{:<4} {}  {:>10}  {:>8} files  {}",
+                        if p.kind == rvc::pointer::PointerKind::Dir { "dir" } else { "file" },
+                        p.id.short(),
+                        bytes(p.size),
+                        p.files,
+                        t.path
+                    ),
+                    Err(e) => {
+                        failed = true;
+                        super::output::print_error(e);
+                    }
+                }
+            }
+            if args.json {
+                print_json(&json);
+            }
+            Ok(if failed { ExitCode::from(EXIT_FAILURE) } else { ExitCode::SUCCESS })
+        }
+        Listing::Files { id, kind, entries } => {
+            if args.json {
+                print_json(&serde_json::json!({ "id": id, "kind": kind, "files": entries }));
+            } else {
+                for e in &entries {
+                    let path = if e.path.is_empty() { "." } else { e.path.as_str() };
+                    let exec = if e.kind == rvc::tree::Kind::Exec { "*" } else { "" };
+                    println!("{}  {:>10}  {path}{exec}", e.id.short(), bytes(e.size));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

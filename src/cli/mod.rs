@@ -1,0 +1,115 @@
+//! Argument parsing, rendering and exit codes. The work happens in the
+//! library; each subcommand lives in its own file here.
+
+mod add;
+mod checkout;
+mod hash;
+mod init;
+mod ls;
+mod output;
+mod status;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use rvc::Error;
+
+/// Exit codes: 0 success, 1 a failed or unclean result, 2 usage errors
+/// (from clap), 255 an internal error.
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_INTERNAL: u8 = 255;
+
+#[derive(Parser)]
+#[command(name = "rvc", version, about = "Content-addressed versioning for datasets, checkpoints and training runs")]
+struct Cli {
+    /// Run as if rvc was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create .rvc/ in the current directory.
+    Init(init::Args),
+    /// Hash and store files or directories, and write PATH.rvc pointers.
+    Add(add::Args),
+    /// Show how tracked paths differ from their pointers.
+    Status(status::Args),
+    /// Restore tracked paths, or any stored file or dataset by id.
+    Checkout(checkout::Args),
+    /// Print ids (file id, tree id, rows hash) without storing anything.
+    Hash(hash::Args),
+    /// List tracked paths, or the files of a stored dataset.
+    Ls(ls::Args),
+}
+
+/// What a subcommand returns: success, or an exit code it has already
+/// explained to the user.
+pub type CmdResult = Result<ExitCode, Error>;
+
+pub fn run() -> ExitCode {
+    install_signal_handlers();
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in rvc: {info}");
+        eprintln!("hint: this is a bug; please report it with the command you ran");
+        std::process::exit(EXIT_INTERNAL as i32);
+    }));
+    let cli = Cli::parse();
+    let cwd = match cli.dir {
+        Some(d) => d,
+        None => match std::env::current_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: cannot read the current directory: {e}");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+        },
+    };
+    let result = match cli.command {
+        Command::Init(a) => init::run(&cwd, a),
+        Command::Add(a) => add::run(&cwd, a),
+        Command::Status(a) => status::run(&cwd, a),
+        Command::Checkout(a) => checkout::run(&cwd, a),
+        Command::Hash(a) => hash::run(&cwd, a),
+        Command::Ls(a) => ls::run(&cwd, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::print_error(&e);
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn install_signal_handlers() {
+    // SAFETY: restoring the default SIGPIPE disposition makes `rvc ... | head`
+    // end quietly, as other command-line tools do. The SIGBUS handler only
+    // calls async-signal-safe functions (write, _exit).
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(libc::SIGBUS, on_sigbus as *const () as libc::sighandler_t);
+    }
+}
+
+extern "C" fn on_sigbus(_: libc::c_int) {
+    const MSG: &[u8] = b"error: a file shrank while rvc was reading it (another program is writing to it)\n\
+hint: nothing was stored from it; wait until the writer finishes and run the command again\n";
+    // SAFETY: write(2) and _exit(2) are async-signal-safe.
+    unsafe {
+        libc::write(2, MSG.as_ptr().cast(), MSG.len());
+        libc::_exit(EXIT_FAILURE as i32);
+    }
+}
+
+/// Whether to draw progress bars.
+fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,122 @@
+//! `rvc status [--json] [--check]`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::output::{plural, print_json, Bar};
+use super::{CmdResult, EXIT_FAILURE};
+use rvc::workspace::{State, StatusItem};
+
+/// How many file names to show per change kind before summarising.
+const SHOW: usize = 10;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only these pointer files or tracked paths (default: all).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit 1 when anything differs from its pointer or is not in the cache.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let tracked = if args.paths.is_empty() {
+        rvc::workspace::find_pointers(&repo)?
+    } else {
+        args.paths
+            .iter()
+            .map(|p| rvc::workspace::tracked_for(&repo, cwd, p))
+            .collect::<rvc::Result<_>>()?
+    };
+    let items = rvc::workspace::status(&repo, tracked, &Bar::new())?;
+    let clean = items
+        .iter()
+        .all(|i| i.result.as_ref().is_ok_and(|s| s.state == State::Unchanged && s.in_cache));
+    let invalid = items.iter().any(|i| i.result.is_err());
+    if args.json {
+        print_json(&items.iter().map(json_item).collect::<Vec<_>>());
+    } else {
+        render(&items);
+    }
+    Ok(if invalid || (args.check && !clean) {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn json_item(item: &StatusItem) -> serde_json::Value {
+    let mut v = serde_json::json!({ "pointer_file": item.pointer_file, "path": item.path });
+    match &item.result {
+        Ok(s) => {
+            let serde_json::Value::Object(fields) = serde_json::to_value(s).unwrap_or_default() else {
+                return v;
+            };
+            v.as_object_mut().expect("built as an object").extend(fields);
+        }
+        Err(e) => {
+            v["state"] = "invalid".into();
+            v["error"] = e.to_string().into();
+            v["hint"] = e.hint().into();
+        }
+    }
+    v
+}
+
+fn render(items: &[StatusItem]) {
+    if items.is_empty() {
+        println!("nothing tracked yet: use `rvc add PATH`");
+        return;
+    }
+    let mut unchanged = 0;
+    for item in items {
+        let s = match &item.result {
+            Ok(s) => s,
+            Err(e) => {
+                super::output::print_error(e);
+                continue;
+            }
+        };
+        let cache = if s.in_cache { "" } else { " (not in cache)" };
+        match s.state {
+            State::Unchanged if s.in_cache => unchanged += 1,
+            State::Unchanged => println!("not in cache: {}", item.path),
+            State::Missing => println!("missing:      {}{cache}", item.path),
+            State::Modified => {
+                let summary = s
+                    .changes
+                    .as_ref()
+                    .map(|c| {
+                        format!(
+                            " ({} added, {} removed, {} modified)",
+                            c.added.len(),
+                            c.removed.len(),
+                            c.modified.len()
+                        )
+                    })
+                    .unwrap_or_default();
+                println!("modified:     {}{summary}{cache}", item.path);
+                if let Some(c) = &s.changes {
+                    for (label, names) in [("added", &c.added), ("removed", &c.removed), ("modified", &c.modified)] {
+                        for n in names.iter().take(SHOW) {
+                            println!("    {label:<9} {}/{n}", item.path);
+                        }
+                        if names.len() > SHOW {
+                            println!("    {label:<9} ... and {} more (see --json)", names.len() - SHOW);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if unchanged == items.len() {
+        println!("{} up to date", plural(unchanged as u64, "tracked path", "tracked paths"));
+    } else if unchanged > 0 {
+        println!("{} unchanged", plural(unchanged as u64, "other tracked path", "other tracked paths"));
+    }
+}

@@ -1,0 +1,189 @@
+//! The library's error type.
+//!
+//! Every variant carries the path, id or operation it is about, so the CLI can
+//! print one clear chain. [`Error::hint`] says what the user can do next.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in rvc, as data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot {op} {}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("not inside an rvc repository (searched upwards from {})", start.display())]
+    NotARepo { start: PathBuf },
+
+    #[error("{} is already an rvc repository", path.display())]
+    AlreadyInitialized { path: PathBuf },
+
+    #[error("{}: no such file or directory", path.display())]
+    PathNotFound { path: PathBuf },
+
+    #[error("{} is outside the repository at {}", path.display(), root.display())]
+    OutsideRepo { path: PathBuf, root: PathBuf },
+
+    #[error("{} is inside rvc's own directory", path.display())]
+    InsideRvcDir { path: PathBuf },
+
+    #[error("{} is inside git's own directory", path.display())]
+    InsideGitDir { path: PathBuf },
+
+    #[error("{} is the repository root itself", path.display())]
+    RepoRoot { path: PathBuf },
+
+    #[error("{} is a symlink to {}, which is outside the repository", path.display(), target.display())]
+    SymlinkEscapes { path: PathBuf, target: PathBuf },
+
+    #[error("{} is a symlink to a directory", path.display())]
+    SymlinkedDir { path: PathBuf },
+
+    #[error("{} is not a regular file or directory", path.display())]
+    SpecialFile { path: PathBuf },
+
+    #[error("{}: {reason}", path.display())]
+    UnsupportedName { path: PathBuf, reason: &'static str },
+
+    #[error("{} changed while it was being read", path.display())]
+    ChangedWhileReading { path: PathBuf },
+
+    #[error("cannot read rows of {}: {message}", path.display())]
+    Rows { path: PathBuf, message: String },
+
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Pointer {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Config {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+
+    #[error("stored tree {id} is malformed at line {line}: {message}")]
+    Tree {
+        id: String,
+        line: usize,
+        message: String,
+    },
+
+    #[error("object {id} is not in the local store")]
+    ObjectMissing { id: String },
+
+    #[error("object {id} is corrupt: its content hashes to {actual}")]
+    ObjectCorrupt { id: String, actual: String },
+
+    #[error("no stored object or tracked path matches `{prefix}`")]
+    UnknownId { prefix: String },
+
+    #[error("`{prefix}` is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousId {
+        prefix: String,
+        candidates: Vec<String>,
+    },
+
+    #[error("`{text}` is not an id: {reason}")]
+    BadId { text: String, reason: &'static str },
+
+    #[error("timed out after {waited_secs}s waiting for the repository lock {}", path.display())]
+    Locked { path: PathBuf, waited_secs: u64 },
+
+    #[error("{} is already tracked by {}", path.display(), pointer.display())]
+    AlreadyTracked { path: PathBuf, pointer: PathBuf },
+
+    #[error("{} contains tracked data ({})", path.display(), pointer.display())]
+    ContainsTracked { path: PathBuf, pointer: PathBuf },
+
+    #[error("{} is not tracked by rvc (no {}.rvc pointer)", path.display(), path.display())]
+    NotTracked { path: PathBuf },
+
+    #[error("{} already exists and is not empty", path.display())]
+    DestinationExists { path: PathBuf },
+}
+
+impl Error {
+    /// What the user can do next, when there is something useful to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+                "the disk is full; nothing was half-written into the store. Free some space and run the command again".into()
+            }
+            Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                "check the file's permissions (rvc needs to read data and write .rvc/)".into()
+            }
+            Error::Io { .. } => return None,
+            Error::NotARepo { .. } => "run `rvc init` at the top of your project first".into(),
+            Error::AlreadyInitialized { .. } => {
+                "nothing to do: the repository is ready. Delete .rvc/ first to start from scratch".into()
+            }
+            Error::PathNotFound { .. } => "check the spelling; paths are relative to the current directory".into(),
+            Error::OutsideRepo { .. } => {
+                "rvc only tracks paths inside its repository; move the data in or run `rvc init` higher up".into()
+            }
+            Error::InsideRvcDir { .. } | Error::InsideGitDir { .. } => {
+                "these directories are managed by rvc and git; track your data paths instead".into()
+            }
+            Error::RepoRoot { .. } => "track a subdirectory such as data/ instead of the whole repository".into(),
+            Error::SymlinkEscapes { .. } => {
+                "copy the data into the repository, or replace the link with the real file".into()
+            }
+            Error::SymlinkedDir { .. } => "add the directory the link points to instead".into(),
+            Error::SpecialFile { .. } => "remove it (sockets, fifos and devices cannot be versioned)".into(),
+            Error::UnsupportedName { .. } => "rename the file; rvc needs UTF-8 names without newlines".into(),
+            Error::ChangedWhileReading { .. } => {
+                "another program is writing to it; wait until it finishes, then run the command again".into()
+            }
+            Error::Rows { .. } => {
+                "repair the file, or rename it without its compression suffix to store it as opaque bytes".into()
+            }
+            Error::Pointer { .. } => {
+                "restore the pointer from git (`git checkout -- FILE`) or re-create it with `rvc add`".into()
+            }
+            Error::Config { .. } => "fix the file by hand; the format is described in docs/format.md".into(),
+            Error::Tree { .. } | Error::ObjectCorrupt { .. } => {
+                "the store is damaged; re-add the data or fetch it again from a remote".into()
+            }
+            Error::ObjectMissing { .. } => {
+                "the data was never added on this machine; add it here or fetch it from a remote".into()
+            }
+            Error::UnknownId { .. } => "list what is stored with `rvc ls`".into(),
+            Error::AmbiguousId { .. } => "give more characters of the id".into(),
+            Error::BadId { .. } => "ids are hexadecimal; give at least 4 characters".into(),
+            Error::Locked { .. } => {
+                "another rvc command is running in this repository; wait for it, or raise `lock_timeout` under [core] in .rvc/config.toml (or RVC_LOCK_TIMEOUT)".into()
+            }
+            Error::AlreadyTracked { .. } => "add or update the enclosing tracked path instead".into(),
+            Error::ContainsTracked { .. } => "remove the inner pointer first, or add the inner paths separately".into(),
+            Error::NotTracked { .. } => "track it with `rvc add PATH`".into(),
+            Error::DestinationExists { .. } => "choose another destination with -o".into(),
+        })
+    }
+}
+
+/// Attach the operation and path to an IO error.
+pub(crate) trait IoContext<T> {
+    fn at(self, op: &'static str, path: &Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn at(self, op: &'static str, path: &Path) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}

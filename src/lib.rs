@@ -1,0 +1,27 @@
+//! rvc: content-addressed versioning for datasets, checkpoints and runs.
+//!
+//! The library does all the work and never prints; the `rvc` binary
+//! (`src/main.rs`, `src/cli/`) parses arguments and renders results.
+//!
+//! * [`hash`] and [`tree`] define the ids (file id, rows hash, tree id).
+//! * [`store`] keeps content by id; [`statcache`] avoids re-hashing.
+//! * [`pointer`] reads and writes the `PATH.rvc` files committed to git.
+//! * [`repo`] finds the repository, its settings and its lock.
+//! * [`workspace`] implements `add`, `status`, `checkout` and `ls`.
+
+pub mod config;
+pub mod error;
+pub mod hash;
+pub mod id;
+mod mmap;
+pub mod pointer;
+pub mod progress;
+pub mod repo;
+pub mod statcache;
+pub mod store;
+pub mod tree;
+pub mod workspace;
+
+pub use error::{Error, Result};
+pub use id::Id;
+pub use repo::Repo;

@@ -1,0 +1,286 @@
+//! A repository: the directory holding `.rvc/`, its settings, its store,
+//! its lock and the rules for which paths may be tracked.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::{self, Config};
+use crate::error::{Error, IoContext, Result};
+use crate::statcache::StatCache;
+use crate::store::Store;
+
+/// Name of rvc's directory at the repository root.
+pub const RVC_DIR: &str = ".rvc";
+
+/// What `rvc init` did.
+#[derive(Debug, serde::Serialize)]
+pub struct InitReport {
+    pub root: PathBuf,
+    /// Whether the repository sits inside a git work tree.
+    pub in_git: bool,
+}
+
+/// An opened repository.
+#[derive(Debug)]
+pub struct Repo {
+    root: PathBuf,
+    config: Config,
+    store: Store,
+}
+
+impl Repo {
+    /// Create `.rvc/` in `dir`. Refuses if it already exists.
+    pub fn init(dir: &Path) -> Result<InitReport> {
+        let root = fs::canonicalize(dir).at("open", dir)?;
+        let rvc = root.join(RVC_DIR);
+        if rvc.exists() {
+            return Err(Error::AlreadyInitialized { path: root });
+        }
+        // Build it under a temporary name and rename, so a killed init never
+        // leaves a half-made repository behind.
+        let staging = root.join(format!(".rvc-init-{}", std::process::id()));
+        let build = || -> Result<()> {
+            fs::create_dir(&staging).at("create directory", &staging)?;
+            for sub in ["cache", "state", "runs"] {
+                let d = staging.join(sub);
+                fs::create_dir(&d).at("create directory", &d)?;
+            }
+            write(&staging.join("config.toml"), config::INITIAL_CONFIG)?;
+            write(&staging.join("config.local.toml"), config::INITIAL_LOCAL_CONFIG)?;
+            write(
+                &staging.join(".gitignore"),
+                "# Written by rvc init: local state that must not be committed.\n/config.local.toml\n/cache/\n/state/\n",
+            )?;
+            fs::rename(&staging, &rvc).at("create", &rvc)
+        };
+        if let Err(e) = build() {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        Ok(InitReport {
+            in_git: find_git_root(&root).is_some(),
+            root,
+        })
+    }
+
+    /// Find the repository containing `start` by walking up to the nearest
+    /// directory with a `.rvc/` in it.
+    pub fn discover(start: &Path) -> Result<Repo> {
+        let start = fs::canonicalize(start).at("open", start)?;
+        let root = start
+            .ancestors()
+            .find(|d| d.join(RVC_DIR).is_dir())
+            .ok_or_else(|| Error::NotARepo { start: start.clone() })?
+            .to_path_buf();
+        Repo::open(&root)
+    }
+
+    /// Open the repository whose root is `root`.
+    pub fn open(root: &Path) -> Result<Repo> {
+        let config = Config::load(&root.join(RVC_DIR))?;
+        let cache = config.cache_dir.clone().unwrap_or_else(|| root.join(RVC_DIR).join("cache"));
+        let store = Store::open(&cache)?;
+        let state = root.join(RVC_DIR).join("state");
+        fs::create_dir_all(&state).at("create directory", &state)?;
+        Ok(Repo {
+            root: root.to_path_buf(),
+            config,
+            store,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn rvc_dir(&self) -> PathBuf {
+        self.root.join(RVC_DIR)
+    }
+
+    /// The stat cache of this workspace.
+    pub fn stat_cache(&self) -> StatCache {
+        StatCache::load(&self.rvc_dir().join("state").join("stat-cache"))
+    }
+
+    /// Whether the repository sits inside a git work tree.
+    pub fn in_git(&self) -> bool {
+        find_git_root(&self.root).is_some()
+    }
+
+    /// Turn a user-given path (absolute or relative to `cwd`) into a
+    /// `/`-separated path relative to the root, refusing anything outside
+    /// the repository or inside `.rvc/` or `.git/`. Symlinks in the parent
+    /// directories are resolved; the last component is kept as given.
+    pub fn relative(&self, cwd: &Path, path: &Path) -> Result<String> {
+        let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+        let normal = normalize(&joined);
+        let (parent, name) = match (normal.parent(), normal.file_name()) {
+            (Some(p), Some(n)) => (p.to_path_buf(), n.to_os_string()),
+            _ => return Err(Error::OutsideRepo { path: path.to_path_buf(), root: self.root.clone() }),
+        };
+        let parent = match fs::canonicalize(&parent) {
+            Ok(p) => p,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::PathNotFound { path: path.to_path_buf() })
+            }
+            Err(source) => return Err(Error::Io { op: "open", path: parent, source }),
+        };
+        let full = parent.join(name);
+        if full == self.root {
+            return Err(Error::RepoRoot { path: path.to_path_buf() });
+        }
+        let rel = full
+            .strip_prefix(&self.root)
+            .map_err(|_| Error::OutsideRepo { path: path.to_path_buf(), root: self.root.clone() })?;
+        let rel = rel.to_str().ok_or(Error::UnsupportedName {
+            path: path.to_path_buf(),
+            reason: "the path is not valid UTF-8",
+        })?;
+        let first = rel.split('/').next().unwrap_or_default();
+        if first == RVC_DIR {
+            return Err(Error::InsideRvcDir { path: path.to_path_buf() });
+        }
+        if rel.split('/').any(|c| c == ".git") {
+            return Err(Error::InsideGitDir { path: path.to_path_buf() });
+        }
+        crate::tree::check_path(rel).map_err(|_| Error::UnsupportedName {
+            path: path.to_path_buf(),
+            reason: "the path contains a control character",
+        })?;
+        Ok(rel.to_string())
+    }
+
+    /// The absolute path of a repository-relative path.
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Take the repository lock: exclusive for commands that write the
+    /// workspace or store, shared for readers. Waits up to the configured
+    /// timeout (`lock_timeout` under `[core]`, or `RVC_LOCK_TIMEOUT`).
+    pub fn lock(&self, exclusive: bool) -> Result<RepoLock> {
+        let path = self.rvc_dir().join("state").join("lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .at("open lock file", &path)?;
+        let timeout = std::env::var("RVC_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs)
+            .or(self.config.lock_timeout)
+            .unwrap_or(config::DEFAULT_LOCK_TIMEOUT);
+        let start = Instant::now();
+        loop {
+            let got = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+            match got {
+                Ok(()) => return Ok(RepoLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => {
+                    if start.elapsed() >= timeout {
+                        return Err(Error::Locked { path, waited_secs: timeout.as_secs() });
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(Error::Io { op: "lock", path, source })
+                }
+            }
+        }
+    }
+
+    /// Make sure git ignores the tracked path `rel`, by adding `/<name>` to
+    /// the `.gitignore` beside it. Returns whether the file changed.
+    pub fn ignore_in_git(&self, rel: &str) -> Result<bool> {
+        let (dir, name) = match rel.rsplit_once('/') {
+            Some((d, n)) => (self.root.join(d), n),
+            None => (self.root.clone(), rel),
+        };
+        let path = dir.join(".gitignore");
+        let line = format!("/{}", escape_gitignore(name));
+        let existing = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(Error::Io { op: "read", path, source }),
+        };
+        if existing.lines().any(|l| l.trim_end() == line) {
+            return Ok(false);
+        }
+        let mut text = existing;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&line);
+        text.push('\n');
+        write_atomic(&path, text.as_bytes())?;
+        Ok(true)
+    }
+}
+
+/// Holds the repository lock until dropped.
+#[derive(Debug)]
+pub struct RepoLock {
+    _file: fs::File,
+}
+
+fn escape_gitignore(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '!' | '#') || (c == ' ' && out.is_empty()) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The root of the git work tree containing `dir`, if any.
+pub fn find_git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// Lexically resolve `.` and `..` components.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).at("write", path)
+}
+
+/// Replace `path` with `bytes` atomically: temp file, sync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (tmp_path, mut f) = crate::store::create_temp(dir, 0o666)?;
+    let result = f
+        .write_all(bytes)
+        .and_then(|()| f.sync_data())
+        .at("write", &tmp_path)
+        .and_then(|()| fs::rename(&tmp_path, path).at("replace", path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}

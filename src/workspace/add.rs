@@ -1,0 +1,145 @@
+//! `add`: hash tracked paths, store their content, write their pointers.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::walk::{self, FileEntry};
+use super::{cache_key, pointer_for, remember, scanned_files, tree_of, Current};
+use crate::error::{Error, Result};
+use crate::pointer::{self, Pointer, PointerKind};
+use crate::progress::Progress;
+use crate::repo::{self, Repo};
+use crate::statcache::Known;
+
+/// What `add` did for one path.
+#[derive(Debug, serde::Serialize)]
+pub struct AddOutcome {
+    /// Repository-relative path of the pointer file.
+    pub pointer_file: String,
+    pub pointer: Pointer,
+    /// Whether the pointer file was created or changed.
+    pub updated: bool,
+    /// Files that had to be read; the rest were vouched for by the stat cache.
+    pub hashed: u64,
+    /// Whether `.gitignore` gained a line for the path.
+    pub gitignore_updated: bool,
+}
+
+/// Track `paths` (relative to `cwd`): hash them, store their content and
+/// write `PATH.rvc` beside each. Nothing is written until every path has
+/// been read and stored, and objects are durable before any pointer names
+/// them. Holds the repository lock throughout.
+pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<AddOutcome>> {
+    let _lock = repo.lock(true)?;
+    let mut rels: Vec<String> = Vec::new();
+    for p in paths {
+        let rel = resolve(repo, cwd, p)?;
+        if !rels.contains(&rel) {
+            rels.push(rel);
+        }
+    }
+    for (i, a) in rels.iter().enumerate() {
+        for b in &rels[i + 1..] {
+            let (outer, inner) = if a.len() < b.len() { (a, b) } else { (b, a) };
+            if inner.starts_with(outer.as_str()) && inner.as_bytes()[outer.len()] == b'/' {
+                return Err(Error::AlreadyTracked {
+                    path: PathBuf::from(inner),
+                    pointer: PathBuf::from(format!("{outer}{}", pointer::SUFFIX)),
+                });
+            }
+        }
+    }
+
+    let mut cache = repo.stat_cache();
+    let store = repo.store();
+    let batch = store.batch();
+    let mut pending = Vec::new();
+    for rel in rels {
+        let abs = repo.abs(&rel);
+        let (is_dir, files) =
+            scanned_files(walk::scan(&abs, repo.root())?).ok_or(Error::PathNotFound { path: abs.clone() })?;
+        let bytes = files.iter().map(|f| f.stamp.size).sum();
+        progress.start("adding", files.len() as u64, bytes);
+        let cache_ref = &cache;
+        let current: Vec<Current> = files
+            .into_par_iter()
+            .map(|entry| {
+                let size = entry.stamp.size;
+                let known = cache_ref
+                    .lookup(&cache_key(&rel, &entry.rel), &entry.stamp)
+                    .filter(|k| store.contains(&k.id));
+                let current = match known {
+                    Some(known) => Current { entry, known, hashed: false },
+                    None => {
+                        let (digest, stamp) = batch.put_file(&entry.abs)?;
+                        Current {
+                            entry: FileEntry { stamp, ..entry },
+                            known: Known { id: digest.id, rows: digest.rows },
+                            hashed: true,
+                        }
+                    }
+                };
+                progress.advance(1, size);
+                Ok(current)
+            })
+            .collect::<Result<_>>()?;
+        progress.finish();
+        if is_dir {
+            batch.put_tree(&tree_of(&current)?.0)?;
+        }
+        let pointer = pointer_for(&rel, is_dir, &current)?;
+        remember(&mut cache, &rel, &current);
+        if is_dir {
+            let present: std::collections::HashSet<String> =
+                current.iter().map(|c| cache_key(&rel, &c.entry.rel)).collect();
+            cache.prune_below(&rel, &|k| present.contains(k));
+        }
+        let hashed = current.iter().filter(|c| c.hashed).count() as u64;
+        pending.push((rel, pointer, hashed));
+    }
+    // Objects become durable and visible before any pointer refers to them.
+    batch.commit()?;
+
+    let mut outcomes = Vec::new();
+    for (rel, pointer, hashed) in pending {
+        let pointer_file = format!("{rel}{}", pointer::SUFFIX);
+        let abs = repo.abs(&pointer_file);
+        let text = pointer.encode();
+        let updated = std::fs::read_to_string(&abs).ok().as_deref() != Some(text.as_str());
+        if updated {
+            repo::write_atomic(&abs, text.as_bytes())?;
+        }
+        let gitignore_updated = repo.ignore_in_git(&rel)?;
+        outcomes.push(AddOutcome { pointer_file, pointer, updated, hashed, gitignore_updated });
+    }
+    cache.save()?;
+    Ok(outcomes)
+}
+
+/// The repository-relative path to track for the argument `p`.
+fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
+    let mut rel = repo.relative(cwd, p)?;
+    // `rvc add data.rvc` re-adds the path that pointer tracks.
+    if let Some(stem) = rel.strip_suffix(pointer::SUFFIX) {
+        if !stem.is_empty() && repo.abs(&rel).is_file() && std::fs::symlink_metadata(repo.abs(stem)).is_ok() {
+            rel = stem.to_string();
+        }
+    }
+    if std::fs::symlink_metadata(repo.abs(&rel)).is_err() {
+        return Err(Error::PathNotFound { path: p.to_path_buf() });
+    }
+    // A path inside an already tracked directory belongs to that pointer.
+    let mut prefix = String::new();
+    for comp in rel.split('/') {
+        if !prefix.is_empty() {
+            let pointer_file = format!("{prefix}{}", pointer::SUFFIX);
+            if let Ok(Pointer { kind: PointerKind::Dir, .. }) = Pointer::load(&repo.abs(&pointer_file)) {
+                return Err(Error::AlreadyTracked { path: p.to_path_buf(), pointer: PathBuf::from(pointer_file) });
+            }
+            prefix.push('/');
+        }
+        prefix.push_str(comp);
+    }
+    Ok(rel)
+}

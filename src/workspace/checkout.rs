@@ -1,0 +1,373 @@
+//! `checkout`: make tracked paths (or any destination) hold stored content.
+//!
+//! The rule that matters most: **checkout never destroys bytes that are not
+//! in the store.** A file that differs from what is being restored is
+//! replaced only when its current content is itself stored (so nothing is
+//! lost), or when the user passes `--force`. Otherwise it is kept and
+//! reported. Files are written to a temporary name, verified against their
+//! id, then renamed into place.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::walk::{self, Scanned};
+use super::{cache_key, current_ids, find_pointers, stamp_now, tracked_for, Current, Tracked};
+use crate::error::{Error, IoContext, Result};
+use crate::hash;
+use crate::id::{self, Id};
+use crate::pointer::PointerKind;
+use crate::progress::{Progress, Silent};
+use crate::repo::Repo;
+use crate::statcache::{Known, StatCache};
+use crate::store::{ObjectKind, StoredObject};
+use crate::tree::{Entry, Kind, Tree};
+
+/// Options for `checkout`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckoutOptions {
+    /// Overwrite or delete files whose content is not in the store.
+    pub force: bool,
+}
+
+/// What to check out.
+#[derive(Debug)]
+pub enum Target {
+    /// Tracked paths, restored as their pointers say.
+    Pointers(Vec<Tracked>),
+    /// A stored object, written to `dest`.
+    Object { object: StoredObject, dest: PathBuf },
+}
+
+/// A file left alone, and why.
+#[derive(Debug, serde::Serialize)]
+pub struct Kept {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A path that could not be restored.
+#[derive(Debug, serde::Serialize)]
+pub struct Failed {
+    pub path: String,
+    pub error: String,
+    pub hint: Option<String>,
+}
+
+/// What `checkout` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CheckoutReport {
+    /// Files written, relative to the repository (or to the destination).
+    pub restored: Vec<String>,
+    /// Files deleted because they are not part of the restored content
+    /// (always content that the store holds, unless forced).
+    pub removed: Vec<String>,
+    /// Files already matching.
+    pub unchanged: u64,
+    pub kept: Vec<Kept>,
+    pub failed: Vec<Failed>,
+}
+
+impl CheckoutReport {
+    pub fn is_clean(&self) -> bool {
+        self.kept.is_empty() && self.failed.is_empty()
+    }
+}
+
+/// Work out what the user meant by `arg`: a pointer file or tracked path
+/// when one exists, otherwise an object id (or unique prefix). An object
+/// that some pointer names is restored at that pointer's path unless
+/// `dest` is given; otherwise it goes to `dest`, by default `./<short id>`.
+pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -> Result<Target> {
+    match tracked_for(repo, cwd, Path::new(arg)) {
+        Ok(t) => {
+            let Some(dest) = dest else {
+                return Ok(Target::Pointers(vec![t]));
+            };
+            // With -o, a tracked path exports the content its pointer names.
+            let p = t.pointer?;
+            let kind = match p.kind {
+                PointerKind::File => ObjectKind::File,
+                PointerKind::Dir => ObjectKind::Tree,
+            };
+            return Ok(Target::Object { object: StoredObject { kind, id: p.id }, dest: cwd.join(dest) });
+        }
+        Err(Error::NotTracked { .. }) if id::parse_prefix(arg).is_ok() => {}
+        Err(e) => return Err(e),
+    }
+    let object = repo.store().resolve(arg)?;
+    if dest.is_none() {
+        for t in find_pointers(repo)? {
+            if t.pointer.as_ref().is_ok_and(|p| p.id == object.id) {
+                return Ok(Target::Pointers(vec![t]));
+            }
+        }
+    }
+    let dest = match dest {
+        Some(d) => cwd.join(d),
+        None => cwd.join(object.id.short()),
+    };
+    Ok(Target::Object { object, dest })
+}
+
+/// Restore `target`. Takes the repository lock. Per-path problems are
+/// collected in the report rather than stopping the other paths.
+pub fn checkout(repo: &Repo, target: Target, opts: CheckoutOptions, progress: &dyn Progress) -> Result<CheckoutReport> {
+    let _lock = repo.lock(true)?;
+    let mut cache = repo.stat_cache();
+    let mut report = CheckoutReport::default();
+    match target {
+        Target::Pointers(tracked) => {
+            for t in tracked {
+                let result = t.pointer.and_then(|p| {
+                    let content = match p.kind {
+                        PointerKind::File => Content::File { id: p.id, exec: None },
+                        PointerKind::Dir => Content::Tree(repo.store().get_tree(&p.id)?),
+                    };
+                    let at = Place { abs: repo.abs(&t.path), label: t.path.clone(), cache_prefix: Some(t.path.clone()) };
+                    materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)
+                });
+                if let Err(e) = result {
+                    report.failed.push(Failed { path: t.path, hint: e.hint(), error: e.to_string() });
+                }
+            }
+        }
+        Target::Object { object, dest } => {
+            let content = match object.kind {
+                ObjectKind::File => Content::File { id: object.id, exec: None },
+                ObjectKind::Tree => Content::Tree(repo.store().get_tree(&object.id)?),
+            };
+            let at = Place { label: dest.display().to_string(), abs: dest, cache_prefix: None };
+            materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)?;
+        }
+    }
+    cache.save()?;
+    report.restored.sort();
+    report.removed.sort();
+    Ok(report)
+}
+
+enum Content {
+    /// `exec: None` keeps the current mode of an existing file.
+    File { id: Id, exec: Option<bool> },
+    Tree(Tree),
+}
+
+struct Place {
+    abs: PathBuf,
+    /// How to name the place in the report.
+    label: String,
+    /// Stat cache key of the place, when it is a tracked path.
+    cache_prefix: Option<String>,
+}
+
+impl Place {
+    fn name(&self, rel: &str) -> String {
+        if rel.is_empty() {
+            self.label.clone()
+        } else {
+            format!("{}/{rel}", self.label.trim_end_matches('/'))
+        }
+    }
+}
+
+fn materialize(
+    repo: &Repo,
+    cache: &mut StatCache,
+    at: &Place,
+    content: &Content,
+    opts: CheckoutOptions,
+    progress: &dyn Progress,
+    report: &mut CheckoutReport,
+) -> Result<()> {
+    let store = repo.store();
+    let boundary = if at.abs.starts_with(repo.root()) { repo.root().to_path_buf() } else { PathBuf::from("/") };
+    let scanned = walk::scan(&at.abs, &boundary).or_else(|e| match e {
+        // A link to something we would not follow is replaced, not read:
+        // replacing the link loses no bytes.
+        Error::SymlinkEscapes { .. } | Error::SymlinkedDir { .. } | Error::PathNotFound { .. } => {
+            fs::remove_file(&at.abs).at("remove symlink", &at.abs)?;
+            Ok(Scanned::Missing)
+        }
+        e => Err(e),
+    })?;
+
+    // What is there now, with ids (from the stat cache where it can vouch).
+    let (was_dir, now): (bool, Vec<Current>) = match scanned {
+        Scanned::Missing => (false, Vec::new()),
+        Scanned::File(f) => (false, current_ids(cache, at.cache_prefix.as_deref(), vec![f], &Silent)?),
+        Scanned::Dir(files) => (true, current_ids(cache, at.cache_prefix.as_deref(), files, &Silent)?),
+    };
+    let safe = |c: &Current| opts.force || store.contains(&c.known.id);
+
+    // The wanted files, relative to the place ("" for a single file).
+    let wanted: Vec<Entry> = match content {
+        Content::File { id, exec } => {
+            let exec = exec.unwrap_or_else(|| now.iter().any(|c| c.entry.rel.is_empty() && c.entry.exec));
+            vec![Entry { path: String::new(), kind: if exec { Kind::Exec } else { Kind::File }, size: 0, id: *id }]
+        }
+        Content::Tree(t) => t.entries().to_vec(),
+    };
+    let wanted_dir = matches!(content, Content::Tree(_));
+    let wanted_paths: HashSet<&str> = wanted.iter().map(|e| e.path.as_str()).collect();
+
+    // 1. Files present now but not wanted: remove if safe.
+    let mut blocked_prefixes: Vec<String> = Vec::new();
+    let mut shape_kept = false;
+    for c in &now {
+        let stays = wanted_dir == was_dir && wanted_paths.contains(c.entry.rel.as_str());
+        if stays {
+            continue;
+        }
+        if safe(c) {
+            fs::remove_file(&c.entry.abs).at("remove", &c.entry.abs)?;
+            report.removed.push(at.name(&c.entry.rel));
+        } else {
+            report.kept.push(Kept {
+                path: at.name(&c.entry.rel),
+                reason: "not part of the content being restored, and its bytes are not in the store".into(),
+            });
+            blocked_prefixes.push(c.entry.rel.clone());
+            shape_kept = true;
+        }
+    }
+    if wanted_dir != was_dir {
+        if shape_kept {
+            // The place holds unsaved bytes of the other shape: leave it all.
+            return Ok(());
+        }
+        if was_dir {
+            remove_empty_dirs(&at.abs);
+        }
+    } else if was_dir {
+        prune_empty_dirs(&at.abs, &wanted);
+    }
+
+    // 2. Decide, per wanted file, whether to restore it.
+    let present: std::collections::HashMap<&str, &Current> = if wanted_dir == was_dir {
+        now.iter().map(|c| (c.entry.rel.as_str(), c)).collect()
+    } else {
+        Default::default()
+    };
+    let mut todo: Vec<&Entry> = Vec::new();
+    for e in &wanted {
+        match present.get(e.path.as_str()) {
+            Some(c) if c.known.id == e.id => {
+                report.unchanged += 1;
+                let exec = e.kind == Kind::Exec;
+                if c.entry.exec != exec {
+                    set_exec(&c.entry.abs, exec)?;
+                }
+            }
+            Some(c) if !safe(c) => report.kept.push(Kept {
+                path: at.name(&e.path),
+                reason: "modified, and its bytes are not in the store (run `rvc add` to keep them, or use --force)".into(),
+            }),
+            _ => {
+                let blocked = blocked_prefixes
+                    .iter()
+                    .find(|b| e.path.starts_with(b.as_str()) && e.path.as_bytes().get(b.len()) == Some(&b'/'));
+                match blocked {
+                    Some(b) => report.kept.push(Kept {
+                        path: at.name(&e.path),
+                        reason: format!("cannot be restored while {} is in the way", at.name(b)),
+                    }),
+                    None => todo.push(e),
+                }
+            }
+        }
+    }
+
+    // 3. Restore in parallel, verifying every file against its id.
+    let total = todo.iter().map(|e| e.size).sum();
+    progress.start("restoring", todo.len() as u64, total);
+    if wanted_dir {
+        fs::create_dir_all(&at.abs).at("create directory", &at.abs)?;
+    } else if let Some(parent) = at.abs.parent() {
+        fs::create_dir_all(parent).at("create directory", parent)?;
+    }
+    let failed = Mutex::new(Vec::new());
+    let restored: Vec<(String, Option<Known>, PathBuf)> = todo
+        .par_iter()
+        .filter_map(|e| {
+            let dest = if e.path.is_empty() { at.abs.clone() } else { at.abs.join(&e.path) };
+            let result = (|| {
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent).at("create directory", parent)?;
+                }
+                store.restore_file(&e.id, &dest, e.kind == Kind::Exec)
+            })();
+            progress.advance(1, e.size);
+            match result {
+                Ok(d) => {
+                    let rows_known = d.rows.is_some() || hash::row_format(&e.path).is_none();
+                    let known = rows_known.then_some(Known { id: d.id, rows: d.rows });
+                    Some((e.path.clone(), known, dest))
+                }
+                Err(err) => {
+                    failed.lock().unwrap().push(Failed { path: at.name(&e.path), hint: err.hint(), error: err.to_string() });
+                    None
+                }
+            }
+        })
+        .collect();
+    progress.finish();
+    report.failed.extend(failed.into_inner().unwrap());
+    for (rel, known, dest) in restored {
+        if let (Some(prefix), Some(known), Some(stamp)) = (&at.cache_prefix, known, stamp_now(&dest)) {
+            cache.insert(cache_key(prefix, &rel), stamp, known);
+        }
+        report.restored.push(at.name(&rel));
+    }
+    Ok(())
+}
+
+fn set_exec(path: &Path, exec: bool) -> Result<()> {
+    let mode = fs::metadata(path).at("stat", path)?.permissions().mode();
+    let mode = if exec { mode | ((mode & 0o444) >> 2) } else { mode & !0o111 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).at("change mode of", path)
+}
+
+/// Remove `dir` if nothing but empty directories remain in it.
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&e.path());
+            }
+        }
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// Remove empty directories under `root` that no wanted file needs.
+fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
+    let needed: HashSet<&str> = wanted
+        .iter()
+        .flat_map(|e| e.path.match_indices('/').map(move |(i, _)| &e.path[..i]))
+        .collect();
+    fn walk(dir: &Path, rel: &str, needed: &HashSet<&str>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let Ok(name) = e.file_name().into_string() else { continue };
+            let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            walk(&e.path(), &child, needed);
+            if !needed.contains(child.as_str()) {
+                match fs::remove_dir(e.path()) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {}
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    walk(root, "", &needed);
+}

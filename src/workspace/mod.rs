@@ -1,0 +1,224 @@
+//! The workspace: tracked paths, their pointer files, and the commands that
+//! move data between them and the store (`add`, `status`, `checkout`).
+
+mod add;
+mod checkout;
+mod ls;
+mod status;
+pub mod walk;
+
+pub use add::{add, AddOutcome};
+pub use checkout::{checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target};
+pub use ls::{ls, Listing};
+pub use status::{status, Changes, PointerStatus, State, StatusItem};
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::hash::{self, Rows};
+use crate::pointer::{self, Pointer, PointerKind};
+use crate::progress::Progress;
+use crate::repo::{Repo, RVC_DIR};
+use crate::statcache::{Known, StatCache, Stamp};
+use crate::tree::{self, Entry, Kind, Tree};
+use walk::{FileEntry, Scanned};
+
+/// A pointer file found in the workspace, with its parsed content.
+#[derive(Debug)]
+pub struct Tracked {
+    /// Repository-relative path of the pointer file (`data.rvc`).
+    pub pointer_file: String,
+    /// Repository-relative tracked path (`data`).
+    pub path: String,
+    pub pointer: Result<Pointer>,
+}
+
+/// Every pointer file in the repository, sorted by path. Directories that
+/// git ignores (tracked data among them), `.git` and `.rvc` are not
+/// searched. A malformed pointer is returned with its error, not dropped.
+pub fn find_pointers(repo: &Repo) -> Result<Vec<Tracked>> {
+    let root = repo.root().to_path_buf();
+    let walker = ignore::WalkBuilder::new(&root)
+        .hidden(false)
+        .parents(false)
+        .require_git(false)
+        .git_global(false)
+        .filter_entry(move |e| {
+            let name = e.file_name();
+            if name == ".git" || (name == RVC_DIR && e.depth() == 1) {
+                return false;
+            }
+            // Do not descend into a directory tracked by a sibling pointer.
+            !(e.file_type().is_some_and(|t| t.is_dir()) && pointer::pointer_path_for(e.path()).is_file())
+        })
+        .build();
+    let mut found = Vec::new();
+    for entry in walker {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(rel) = entry.path().strip_prefix(&root).ok().and_then(Path::to_str) else { continue };
+        if rel.ends_with(pointer::SUFFIX) && pointer::pointed_name(entry.path()).is_some() {
+            found.push(tracked(repo, rel.to_string()));
+        }
+    }
+    found.sort_by(|a, b| a.pointer_file.cmp(&b.pointer_file));
+    Ok(found)
+}
+
+/// Load the pointer file at repository-relative `pointer_file`.
+pub fn tracked(repo: &Repo, pointer_file: String) -> Tracked {
+    let path = pointer_file.strip_suffix(pointer::SUFFIX).unwrap_or(&pointer_file).to_string();
+    let pointer = Pointer::load(&repo.abs(&pointer_file));
+    Tracked { pointer_file, path, pointer }
+}
+
+/// Resolve a user-given path to the pointer that tracks it: either the
+/// pointer file itself (`data.rvc`) or the tracked path (`data`).
+pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
+    let rel = match repo.relative(cwd, arg) {
+        Ok(rel) => rel,
+        // `rvc checkout data` when data/ does not exist yet is fine.
+        Err(Error::PathNotFound { .. }) => return Err(Error::NotTracked { path: arg.to_path_buf() }),
+        Err(e) => return Err(e),
+    };
+    if rel.ends_with(pointer::SUFFIX) && repo.abs(&rel).is_file() {
+        return Ok(tracked(repo, rel));
+    }
+    let pointer_file = format!("{rel}{}", pointer::SUFFIX);
+    if repo.abs(&pointer_file).is_file() {
+        return Ok(tracked(repo, pointer_file));
+    }
+    Err(Error::NotTracked { path: arg.to_path_buf() })
+}
+
+/// One file's current id, and whether it had to be hashed to learn it.
+pub(crate) struct Current {
+    pub entry: FileEntry,
+    pub known: Known,
+    pub hashed: bool,
+}
+
+/// The ids of `files` now, from the stat cache where it can vouch for them
+/// and by hashing otherwise. `prefix` is the files' repository-relative
+/// root, used as the cache key; `None` bypasses the cache.
+pub(crate) fn current_ids(
+    cache: &StatCache,
+    prefix: Option<&str>,
+    files: Vec<FileEntry>,
+    progress: &dyn Progress,
+) -> Result<Vec<Current>> {
+    files
+        .into_par_iter()
+        .map(|entry| {
+            let key = prefix.map(|p| cache_key(p, &entry.rel));
+            let cached = key.as_deref().and_then(|k| cache.lookup(k, &entry.stamp));
+            let (known, hashed) = match cached {
+                Some(known) => (known, false),
+                None => {
+                    let d = hash::digest_file(&entry.abs)?;
+                    (Known { id: d.id, rows: d.rows }, true)
+                }
+            };
+            progress.advance(1, entry.stamp.size);
+            Ok(Current { entry, known, hashed })
+        })
+        .collect()
+}
+
+/// Record freshly hashed files in the stat cache.
+pub(crate) fn remember(cache: &mut StatCache, prefix: &str, current: &[Current]) {
+    for c in current.iter().filter(|c| c.hashed) {
+        cache.insert(cache_key(prefix, &c.entry.rel), c.entry.stamp, c.known);
+    }
+}
+
+/// The stat cache key of a file `rel` below the tracked path `prefix`.
+pub(crate) fn cache_key(prefix: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/{rel}")
+    }
+}
+
+/// A tracked path's content as a tree plus rows, built from current ids.
+pub(crate) fn tree_of(current: &[Current]) -> Result<(Tree, Option<Rows>)> {
+    let entries = current
+        .iter()
+        .map(|c| Entry {
+            path: c.entry.rel.clone(),
+            kind: if c.entry.exec { Kind::Exec } else { Kind::File },
+            size: c.entry.stamp.size,
+            id: c.known.id,
+        })
+        .collect();
+    let tree = Tree::from_entries(entries)?;
+    let rows = tree::combined_rows(
+        current
+            .iter()
+            .filter_map(|c| c.known.rows.map(|r| (c.entry.rel.as_str(), r))),
+    );
+    Ok((tree, rows))
+}
+
+/// The pointer describing current content.
+pub(crate) fn pointer_for(path: &str, scanned_dir: bool, current: &[Current]) -> Result<Pointer> {
+    let name = path.rsplit('/').next().unwrap_or(path).to_string();
+    if scanned_dir {
+        let (tree, rows) = tree_of(current)?;
+        Ok(Pointer {
+            path: name,
+            kind: PointerKind::Dir,
+            id: tree.id(),
+            size: tree.size(),
+            files: tree.entries().len() as u64,
+            rows,
+        })
+    } else {
+        let c = &current[0];
+        Ok(Pointer {
+            path: name,
+            kind: PointerKind::File,
+            id: c.known.id,
+            size: c.entry.stamp.size,
+            files: 1,
+            rows: c.known.rows,
+        })
+    }
+}
+
+/// Split a scan into its files and whether it was a directory.
+pub(crate) fn scanned_files(scanned: Scanned) -> Option<(bool, Vec<FileEntry>)> {
+    match scanned {
+        Scanned::Missing => None,
+        Scanned::File(f) => Some((false, vec![f])),
+        Scanned::Dir(files) => Some((true, files)),
+    }
+}
+
+/// The stamp of a file just written at `path`.
+pub(crate) fn stamp_now(path: &Path) -> Option<Stamp> {
+    std::fs::metadata(path).ok().map(|m| Stamp::of(&m))
+}
+
+/// Hash `path` as `add` would, without storing anything: the pointer it
+/// would get. Symlinks are followed only to files inside `boundary`.
+pub fn hash_path(path: &Path, boundary: &Path, progress: &dyn Progress) -> Result<Pointer> {
+    let (is_dir, files) =
+        scanned_files(walk::scan(path, boundary)?).ok_or_else(|| Error::PathNotFound { path: path.to_path_buf() })?;
+    let bytes = files.iter().map(|f| f.stamp.size).sum();
+    progress.start("hashing", files.len() as u64, bytes);
+    let empty = StatCache::load(Path::new("/nonexistent"));
+    let current = current_ids(&empty, None, files, progress)?;
+    progress.finish();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(".")
+        .to_string();
+    pointer_for(&name, is_dir, &current)
+}

@@ -1,0 +1,145 @@
+//! `status`: how each tracked path compares with its pointer.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::walk;
+use super::{current_ids, pointer_for, remember, scanned_files, Current, Tracked};
+use crate::error::Result;
+use crate::id::Id;
+use crate::pointer::{Pointer, PointerKind};
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::store::Store;
+use crate::tree::Tree;
+
+/// How a tracked path compares with its pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Unchanged,
+    Modified,
+    Missing,
+}
+
+/// Files that differ inside a tracked directory.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub modified: Vec<String>,
+}
+
+/// The status of one pointer.
+#[derive(Debug, serde::Serialize)]
+pub struct PointerStatus {
+    pub state: State,
+    /// Whether everything the pointer names is in the local store.
+    pub in_cache: bool,
+    /// The id the path has now, when it differs from the pointer's.
+    pub current_id: Option<Id>,
+    /// For a modified directory whose stored tree is available.
+    pub changes: Option<Changes>,
+}
+
+/// The status of one pointer file, or why it could not be determined.
+#[derive(Debug)]
+pub struct StatusItem {
+    pub pointer_file: String,
+    pub path: String,
+    pub result: Result<PointerStatus>,
+}
+
+/// Compare every pointer in `tracked` with the workspace. Each pointer
+/// gets its own result, so one malformed pointer does not hide the rest.
+/// Updates the stat cache with what had to be hashed.
+pub fn status(repo: &Repo, tracked: Vec<Tracked>, progress: &dyn Progress) -> Result<Vec<StatusItem>> {
+    let _lock = repo.lock(false)?;
+    let mut cache = repo.stat_cache();
+    let mut items = Vec::with_capacity(tracked.len());
+    for t in tracked {
+        let result = t.pointer.and_then(|pointer| one(repo, &mut cache, &t.path, &pointer, progress));
+        items.push(StatusItem { pointer_file: t.pointer_file, path: t.path, result });
+    }
+    cache.save()?;
+    Ok(items)
+}
+
+fn one(
+    repo: &Repo,
+    cache: &mut crate::statcache::StatCache,
+    rel: &str,
+    pointer: &Pointer,
+    progress: &dyn Progress,
+) -> Result<PointerStatus> {
+    let store = repo.store();
+    let scanned = walk::scan(&repo.abs(rel), repo.root())?;
+    let Some((is_dir, files)) = scanned_files(scanned) else {
+        return Ok(PointerStatus {
+            state: State::Missing,
+            in_cache: in_cache(store, pointer, None),
+            current_id: None,
+            changes: None,
+        });
+    };
+    let current = current_ids(cache, Some(rel), files, progress)?;
+    remember(cache, rel, &current);
+    let now = pointer_for(rel, is_dir, &current)?;
+    let unchanged = now.id == pointer.id && now.kind == pointer.kind;
+    let state = if unchanged { State::Unchanged } else { State::Modified };
+    let changes = match (unchanged, pointer.kind) {
+        (false, PointerKind::Dir) => store
+            .get_tree(&pointer.id)
+            .ok()
+            .map(|tree| diff(&tree, if is_dir { &current } else { &[] })),
+        _ => None,
+    };
+    let ids: Option<Vec<Id>> = unchanged.then(|| current.iter().map(|c| c.known.id).collect());
+    Ok(PointerStatus {
+        state,
+        in_cache: in_cache(store, pointer, ids.as_deref()),
+        current_id: (!unchanged).then_some(now.id),
+        changes,
+    })
+}
+
+/// Whether the store holds everything `pointer` names. `files` are the
+/// file ids of the tree when already known.
+fn in_cache(store: &Store, pointer: &Pointer, files: Option<&[Id]>) -> bool {
+    match pointer.kind {
+        PointerKind::File => store.contains(&pointer.id),
+        PointerKind::Dir => {
+            if !store.contains_tree(&pointer.id) {
+                return false;
+            }
+            match files {
+                Some(ids) => ids.par_iter().all(|id| store.contains(id)),
+                None => store
+                    .get_tree(&pointer.id)
+                    .map(|t| t.entries().par_iter().all(|e| store.contains(&e.id)))
+                    .unwrap_or(false),
+            }
+        }
+    }
+}
+
+fn diff(tree: &Tree, current: &[Current]) -> Changes {
+    let now: HashMap<&str, &Current> = current.iter().map(|c| (c.entry.rel.as_str(), c)).collect();
+    let mut changes = Changes::default();
+    for e in tree.entries() {
+        match now.get(e.path.as_str()) {
+            None => changes.removed.push(e.path.clone()),
+            Some(c) if c.known.id != e.id || c.entry.exec != (e.kind == crate::tree::Kind::Exec) => {
+                changes.modified.push(e.path.clone())
+            }
+            Some(_) => {}
+        }
+    }
+    for c in current {
+        if tree.get(&c.entry.rel).is_none() {
+            changes.added.push(c.entry.rel.clone());
+        }
+    }
+    changes
+}
