@@ -82,7 +82,7 @@ impl Config {
                 line: e
                     .span()
                     .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-                message: e.message().trim().to_string(),
+                message: e.message().trim().replace('\n', "; "),
             })?;
             if let Some(dir) = raw.cache.dir {
                 // A relative cache dir is relative to the repository root.

@@ -90,7 +90,7 @@ impl Pointer {
         let raw: Raw = toml::from_str(text).map_err(|e| Error::Pointer {
             path: file.to_path_buf(),
             line: e.span().map(|s| line_of(text, s.start)),
-            message: e.message().trim().to_string(),
+            message: e.message().trim().replace('\n', "; "),
         })?;
         let bad = |key: &str, message: String| Error::Pointer {
             path: file.to_path_buf(),

@@ -1,0 +1,122 @@
+//! Property tests for the invariants the ids promise.
+
+use std::io::Write;
+use std::path::Path;
+
+use proptest::prelude::*;
+use rvc::hash::digest_bytes;
+use rvc::progress::Silent;
+use rvc::tree::{Entry, Kind, Tree};
+use rvc::workspace::hash_path;
+
+fn rows_hash(data: &[u8], name: &str) -> rvc::hash::Rows {
+    digest_bytes(data, name, Path::new(name)).unwrap().rows.unwrap()
+}
+
+fn row_strategy() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec("[a-z0-9,\" \r]{0,12}", 1..30).prop_map(|rows| {
+        // A lone '\r' at the end of a row would merge with the '\n' after it.
+        rows.into_iter().map(|r| r.trim_end_matches('\r').to_string()).collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn line_endings_do_not_change_the_rows_hash(rows in row_strategy(), crlf in prop::collection::vec(any::<bool>(), 30), final_newline in any::<bool>()) {
+        let canonical: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        let mut mixed = String::new();
+        for (i, r) in rows.iter().enumerate() {
+            mixed.push_str(r);
+            let last = i + 1 == rows.len();
+            // An empty last row exists only through its newline.
+            if !last || final_newline || r.is_empty() {
+                mixed.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
+            }
+        }
+        let a = rows_hash(canonical.as_bytes(), "a.csv");
+        let b = rows_hash(mixed.as_bytes(), "b.csv");
+        prop_assert_eq!(a, b);
+        prop_assert_eq!(a.count, rows.len() as u64);
+    }
+
+    #[test]
+    fn compression_does_not_change_the_rows_hash(rows in row_strategy()) {
+        let text: String = rows.iter().map(|r| format!("{r}\r\n")).collect();
+        let plain = rows_hash(text.as_bytes(), "x.jsonl");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        prop_assert_eq!(rows_hash(&gz, "x.jsonl.gz"), plain);
+        let zst = zstd::encode_all(text.as_bytes(), 1).unwrap();
+        prop_assert_eq!(rows_hash(&zst, "x.jsonl.zst"), plain);
+    }
+
+    #[test]
+    fn reordering_rows_changes_the_rows_hash(rows in prop::collection::hash_set("[a-z0-9]{1,8}", 2..20), rotate in 1usize..19) {
+        let rows: Vec<String> = rows.into_iter().collect();
+        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        let mut moved = rows.clone();
+        moved.rotate_left(rotate % rows.len().max(1));
+        prop_assume!(moved != rows);
+        let other: String = moved.iter().map(|r| format!("{r}\n")).collect();
+        prop_assert_ne!(rows_hash(text.as_bytes(), "a.tsv").hash, rows_hash(other.as_bytes(), "a.tsv").hash);
+    }
+
+    #[test]
+    fn tree_id_does_not_depend_on_discovery_order(
+        files in prop::collection::btree_map("[a-c]{1,3}(/[a-c]{1,3}){0,2}", prop::collection::vec(any::<u8>(), 0..64), 1..20),
+        seed in any::<u64>(),
+    ) {
+        // Drop paths that are a prefix directory of another path.
+        let paths: Vec<&String> = files.keys().collect();
+        let entries: Vec<Entry> = files
+            .iter()
+            .filter(|(p, _)| !paths.iter().any(|q| q.starts_with(&format!("{p}/"))))
+            .map(|(p, data)| Entry { path: p.clone(), kind: Kind::File, size: data.len() as u64, id: blake3::hash(data).into() })
+            .collect();
+        let mut shuffled = entries.clone();
+        // A cheap deterministic shuffle.
+        let n = shuffled.len();
+        for i in 0..n {
+            let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) % n as u64) as usize;
+            shuffled.swap(i, j);
+        }
+        let a = Tree::from_entries(entries).unwrap();
+        let b = Tree::from_entries(shuffled).unwrap();
+        prop_assert_eq!(a.id(), b.id());
+        prop_assert_eq!(Tree::parse(&a.encode(), "t").unwrap(), a);
+    }
+}
+
+/// Hash a directory with 1, 2 and 3 worker threads; the pointer (tree id,
+/// sizes, rows) must be identical. Includes files above the size where one
+/// file is hashed on several threads.
+#[test]
+fn ids_do_not_depend_on_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..300 {
+        let p = root.join(format!("d{}/f{i}.csv", i % 13));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, format!("row,{i}\r\n").repeat(i % 17 + 1)).unwrap();
+    }
+    let big: Vec<u8> = (0..9_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    std::fs::write(root.join("big.bin"), &big).unwrap();
+    let big_rows: Vec<u8> = (0..300_000).flat_map(|i| format!("{i},x\r\n").into_bytes()).collect();
+    std::fs::write(root.join("big.csv"), &big_rows).unwrap();
+
+    let mut seen = Vec::new();
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let p = pool.install(|| hash_path(&root, Path::new("/"), &Silent)).unwrap();
+        seen.push(p);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
+    assert_eq!(seen[0].files, 302);
+    // The big file's id is plain BLAKE3, however many threads hashed it.
+    let single = hash_path(&root.join("big.bin"), Path::new("/"), &Silent).unwrap();
+    assert_eq!(single.id.to_hex(), blake3::hash(&big).to_hex().to_string());
+}
