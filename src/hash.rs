@@ -90,10 +90,11 @@ pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> 
             })?,
         ),
         Some(RowFormat::Zstd) => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| Error::Rows {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+            let decoder =
+                zstd::stream::read::Decoder::with_buffer(data).map_err(|e| Error::Rows {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
             Some(stream_rows(decoder).map_err(|e| Error::Rows {
                 path: path.to_path_buf(),
                 message: format!("not a valid zstd stream ({e})"),

@@ -52,7 +52,8 @@ impl Id {
         let bytes = text.as_bytes();
         for (i, o) in out.iter_mut().enumerate() {
             let hi = hex_val(bytes[2 * i]).ok_or_else(|| bad("only 0-9 and a-f are allowed"))?;
-            let lo = hex_val(bytes[2 * i + 1]).ok_or_else(|| bad("only 0-9 and a-f are allowed"))?;
+            let lo =
+                hex_val(bytes[2 * i + 1]).ok_or_else(|| bad("only 0-9 and a-f are allowed"))?;
             *o = (hi << 4) | lo;
         }
         Ok(Id(out))

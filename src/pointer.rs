@@ -103,7 +103,8 @@ impl Pointer {
                 format!("version {} is not supported by this rvc (it reads version {VERSION}); upgrade rvc", raw.version),
             ));
         }
-        let expected = pointed_name(file).ok_or_else(|| bad("path", "pointer file names must end in .rvc".into()))?;
+        let expected = pointed_name(file)
+            .ok_or_else(|| bad("path", "pointer file names must end in .rvc".into()))?;
         if raw.path != expected {
             return Err(bad(
                 "path",
@@ -113,10 +114,18 @@ impl Pointer {
         let rows = match (raw.rows, raw.rows_hash) {
             (Some(count), Some(hash)) => Some(Rows { count, hash }),
             (None, None) => None,
-            _ => return Err(bad("rows", "rows and rows_hash must be given together".into())),
+            _ => {
+                return Err(bad(
+                    "rows",
+                    "rows and rows_hash must be given together".into(),
+                ))
+            }
         };
         if raw.kind == PointerKind::File && raw.files != 1 {
-            return Err(bad("files", format!("a file pointer has files = 1, not {}", raw.files)));
+            return Err(bad(
+                "files",
+                format!("a file pointer has files = 1, not {}", raw.files),
+            ));
         }
         Ok(Pointer {
             path: raw.path,
@@ -167,16 +176,22 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn line_of_bytes(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The line on which `key` is set, for error messages.
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start();
-        l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -210,7 +225,9 @@ mod tests {
         let e = Pointer::parse(&text, Path::new("sub/data.rvc")).unwrap_err();
         assert!(e.to_string().starts_with("sub/data.rvc:6:"), "{e}");
 
-        let text = sample().encode().replace("path = \"data\"", "path = \"../etc\"");
+        let text = sample()
+            .encode()
+            .replace("path = \"data\"", "path = \"../etc\"");
         let e = Pointer::parse(&text, Path::new("data.rvc")).unwrap_err();
         assert!(e.to_string().starts_with("data.rvc:3:"), "{e}");
 

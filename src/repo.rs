@@ -48,7 +48,10 @@ impl Repo {
                 fs::create_dir(&d).at("create directory", &d)?;
             }
             write(&staging.join("config.toml"), config::INITIAL_CONFIG)?;
-            write(&staging.join("config.local.toml"), config::INITIAL_LOCAL_CONFIG)?;
+            write(
+                &staging.join("config.local.toml"),
+                config::INITIAL_LOCAL_CONFIG,
+            )?;
             write(
                 &staging.join(".gitignore"),
                 "# Written by rvc init: local state that must not be committed.\n/config.local.toml\n/cache/\n/state/\n",
@@ -72,7 +75,9 @@ impl Repo {
         let root = start
             .ancestors()
             .find(|d| d.join(RVC_DIR).is_dir())
-            .ok_or_else(|| Error::NotARepo { start: start.clone() })?
+            .ok_or_else(|| Error::NotARepo {
+                start: start.clone(),
+            })?
             .to_path_buf();
         Repo::open(&root)
     }
@@ -80,7 +85,10 @@ impl Repo {
     /// Open the repository whose root is `root`.
     pub fn open(root: &Path) -> Result<Repo> {
         let config = Config::load(&root.join(RVC_DIR))?;
-        let cache = config.cache_dir.clone().unwrap_or_else(|| root.join(RVC_DIR).join("cache"));
+        let cache = config
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| root.join(RVC_DIR).join("cache"));
         let store = Store::open(&cache)?;
         let state = root.join(RVC_DIR).join("state");
         fs::create_dir_all(&state).at("create directory", &state)?;
@@ -122,36 +130,62 @@ impl Repo {
     /// the repository or inside `.rvc/` or `.git/`. Symlinks in the parent
     /// directories are resolved; the last component is kept as given.
     pub fn relative(&self, cwd: &Path, path: &Path) -> Result<String> {
-        let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cwd.join(path)
+        };
         let normal = normalize(&joined);
         let (parent, name) = match (normal.parent(), normal.file_name()) {
             (Some(p), Some(n)) => (p.to_path_buf(), n.to_os_string()),
-            _ => return Err(Error::OutsideRepo { path: path.to_path_buf(), root: self.root.clone() }),
+            _ => {
+                return Err(Error::OutsideRepo {
+                    path: path.to_path_buf(),
+                    root: self.root.clone(),
+                })
+            }
         };
         let parent = match fs::canonicalize(&parent) {
             Ok(p) => p,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::PathNotFound { path: path.to_path_buf() })
+                return Err(Error::PathNotFound {
+                    path: path.to_path_buf(),
+                })
             }
-            Err(source) => return Err(Error::Io { op: "open", path: parent, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "open",
+                    path: parent,
+                    source,
+                })
+            }
         };
         let full = parent.join(name);
         if full == self.root {
-            return Err(Error::RepoRoot { path: path.to_path_buf() });
+            return Err(Error::RepoRoot {
+                path: path.to_path_buf(),
+            });
         }
         let rel = full
             .strip_prefix(&self.root)
-            .map_err(|_| Error::OutsideRepo { path: path.to_path_buf(), root: self.root.clone() })?;
+            .map_err(|_| Error::OutsideRepo {
+                path: path.to_path_buf(),
+                root: self.root.clone(),
+            })?;
         let rel = rel.to_str().ok_or(Error::UnsupportedName {
             path: path.to_path_buf(),
             reason: "the path is not valid UTF-8",
         })?;
         let first = rel.split('/').next().unwrap_or_default();
         if first == RVC_DIR {
-            return Err(Error::InsideRvcDir { path: path.to_path_buf() });
+            return Err(Error::InsideRvcDir {
+                path: path.to_path_buf(),
+            });
         }
         if rel.split('/').any(|c| c == ".git") {
-            return Err(Error::InsideGitDir { path: path.to_path_buf() });
+            return Err(Error::InsideGitDir {
+                path: path.to_path_buf(),
+            });
         }
         crate::tree::check_path(rel).map_err(|_| Error::UnsupportedName {
             path: path.to_path_buf(),
@@ -184,17 +218,28 @@ impl Repo {
             .unwrap_or(config::DEFAULT_LOCK_TIMEOUT);
         let start = Instant::now();
         loop {
-            let got = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+            let got = if exclusive {
+                file.try_lock()
+            } else {
+                file.try_lock_shared()
+            };
             match got {
                 Ok(()) => return Ok(RepoLock { _file: file }),
                 Err(fs::TryLockError::WouldBlock) => {
                     if start.elapsed() >= timeout {
-                        return Err(Error::Locked { path, waited_secs: timeout.as_secs() });
+                        return Err(Error::Locked {
+                            path,
+                            waited_secs: timeout.as_secs(),
+                        });
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(fs::TryLockError::Error(source)) => {
-                    return Err(Error::Io { op: "lock", path, source })
+                    return Err(Error::Io {
+                        op: "lock",
+                        path,
+                        source,
+                    })
                 }
             }
         }
@@ -212,7 +257,13 @@ impl Repo {
         let existing = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-            Err(source) => return Err(Error::Io { op: "read", path, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "read",
+                    path,
+                    source,
+                })
+            }
         };
         if existing.lines().any(|l| l.trim_end() == line) {
             return Ok(false);
@@ -247,7 +298,9 @@ fn escape_gitignore(name: &str) -> String {
 
 /// The root of the git work tree containing `dir`, if any.
 pub fn find_git_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// Lexically resolve `.` and `..` components.

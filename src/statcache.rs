@@ -40,8 +40,14 @@ impl Stamp {
     pub fn of(meta: &Metadata) -> Stamp {
         Stamp {
             size: meta.len(),
-            mtime_ns: meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()),
-            ctime_ns: meta.ctime().saturating_mul(1_000_000_000).saturating_add(meta.ctime_nsec()),
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
             ino: meta.ino(),
         }
     }
@@ -94,7 +100,8 @@ impl StatCache {
     /// The known id of `rel` if its stamp is unchanged and not racy.
     pub fn lookup(&self, rel: &str, stamp: &Stamp) -> Option<Known> {
         let (s, k) = self.entries.get(rel)?;
-        (s == stamp && stamp.mtime_ns < self.fence_ns && stamp.ctime_ns < self.fence_ns).then_some(*k)
+        (s == stamp && stamp.mtime_ns < self.fence_ns && stamp.ctime_ns < self.fence_ns)
+            .then_some(*k)
     }
 
     /// Record what a file hashed to.
@@ -109,7 +116,8 @@ impl StatCache {
     pub fn prune_below(&mut self, prefix: &str, keep: &dyn Fn(&str) -> bool) {
         let before = self.entries.len();
         self.entries.retain(|path, _| {
-            let below = path == prefix || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'));
+            let below = path == prefix
+                || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'));
             !below || keep(path)
         });
         self.dirty |= self.entries.len() != before;
@@ -122,8 +130,11 @@ impl StatCache {
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir).at("create a file in", dir)?;
-        tmp.write_all(&encode(&self.entries)).at("write", tmp.path())?;
-        tmp.persist(&self.path).map_err(|e| e.error).at("replace", &self.path)?;
+        tmp.write_all(&encode(&self.entries))
+            .at("write", tmp.path())?;
+        tmp.persist(&self.path)
+            .map_err(|e| e.error)
+            .at("replace", &self.path)?;
         self.dirty = false;
         Ok(())
     }
@@ -247,7 +258,11 @@ mod tests {
         c.insert("x".into(), s, k);
         c.save().unwrap();
         let c = StatCache::load(&dir.path().join("stat"));
-        assert_eq!(c.lookup("x", &s), None, "a file newer than the cache must be re-hashed");
+        assert_eq!(
+            c.lookup("x", &s),
+            None,
+            "a file newer than the cache must be re-hashed"
+        );
         let old = Stamp { mtime_ns: 0, ..s };
         assert_eq!(c.lookup("x", &old), None, "a changed stamp is a miss");
     }

@@ -94,8 +94,14 @@ impl Store {
         let path = self.object_path(ObjectKind::File, id);
         match fs::metadata(&path) {
             Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::ObjectMissing { id: id.to_hex() }),
-            Err(source) => Err(Error::Io { op: "stat", path, source }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(Error::ObjectMissing { id: id.to_hex() })
+            }
+            Err(source) => Err(Error::Io {
+                op: "stat",
+                path,
+                source,
+            }),
         }
     }
 
@@ -121,7 +127,13 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::ObjectMissing { id: id.to_hex() })
             }
-            Err(source) => return Err(Error::Io { op: "read", path, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "read",
+                    path,
+                    source,
+                })
+            }
         };
         let actual = tree::id_of_listing(&bytes);
         if actual != *id {
@@ -144,10 +156,19 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::ObjectMissing { id: id.to_hex() })
             }
-            Err(source) => return Err(Error::Io { op: "open", path: src_path, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "open",
+                    path: src_path,
+                    source,
+                })
+            }
         };
         let len = src.metadata().at("stat", &src_path)?.len();
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let dir = dest.parent().unwrap_or(Path::new("."));
         let mode = if exec { 0o777 } else { 0o666 };
         let (tmp_path, mut tmp) = create_temp(dir, mode)?;
@@ -201,7 +222,13 @@ impl Store {
                         .filter(|n| n.len() == 2 && n.starts_with(prefix))
                         .collect(),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(source) => return Err(Error::Io { op: "list", path: base, source }),
+                    Err(source) => {
+                        return Err(Error::Io {
+                            op: "list",
+                            path: base,
+                            source,
+                        })
+                    }
                 }
             };
             for fan in fans {
@@ -209,11 +236,19 @@ impl Store {
                 let rd = match fs::read_dir(&dir) {
                     Ok(rd) => rd,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(source) => return Err(Error::Io { op: "list", path: dir, source }),
+                    Err(source) => {
+                        return Err(Error::Io {
+                            op: "list",
+                            path: dir,
+                            source,
+                        })
+                    }
                 };
                 for e in rd {
                     let e = e.at("list", &dir)?;
-                    let Ok(rest) = e.file_name().into_string() else { continue };
+                    let Ok(rest) = e.file_name().into_string() else {
+                        continue;
+                    };
                     let full = format!("{fan}{rest}");
                     if let (true, Ok(id)) = (full.starts_with(prefix), Id::parse(&full)) {
                         out.push(StoredObject { kind, id });
@@ -257,7 +292,10 @@ impl Batch<'_> {
     /// Returns its digest and the metadata stamp it had while it was read;
     /// fails if it changed during the read.
     pub fn put_file(&self, src: &Path) -> Result<(FileDigest, Stamp)> {
-        let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let file = File::open(src).at("open", src)?;
         let before = file.metadata().at("stat", src)?;
         let len = before.len();
@@ -265,7 +303,9 @@ impl Batch<'_> {
             let data = hash::read_all(&file, len, src)?;
             let digest = hash::digest_bytes(&data, &name, src)?;
             if self.claim(ObjectKind::File, &digest.id) {
-                self.stage(ObjectKind::File, &digest.id, |tmp, path| tmp.write_all(&data).at("write", path))?;
+                self.stage(ObjectKind::File, &digest.id, |tmp, path| {
+                    tmp.write_all(&data).at("write", path)
+                })?;
             }
             digest
         } else {
@@ -277,7 +317,9 @@ impl Batch<'_> {
             let copied = tmp.metadata().at("stat", &tmp_path)?.len();
             let digest = match crate::mmap::map(&tmp, copied) {
                 Some(m) => hash::digest_bytes(&m, &name, src)?,
-                None => hash::digest_bytes(&fs::read(&tmp_path).at("read", &tmp_path)?, &name, src)?,
+                None => {
+                    hash::digest_bytes(&fs::read(&tmp_path).at("read", &tmp_path)?, &name, src)?
+                }
             };
             if self.claim(ObjectKind::File, &digest.id) {
                 self.push_staged(ObjectKind::File, &digest.id, tmp_path);
@@ -287,7 +329,9 @@ impl Batch<'_> {
         };
         let after = file.metadata().at("stat", src)?;
         if !same_content_stamp(&before, &after) || digest.size != len {
-            return Err(Error::ChangedWhileReading { path: src.to_path_buf() });
+            return Err(Error::ChangedWhileReading {
+                path: src.to_path_buf(),
+            });
         }
         Ok((digest, Stamp::of(&before)))
     }
@@ -297,7 +341,9 @@ impl Batch<'_> {
         let bytes = tree.encode();
         let id = tree::id_of_listing(&bytes);
         if self.claim(ObjectKind::Tree, &id) {
-            self.stage(ObjectKind::Tree, &id, |tmp, path| tmp.write_all(&bytes).at("write", path))?;
+            self.stage(ObjectKind::Tree, &id, |tmp, path| {
+                tmp.write_all(&bytes).at("write", path)
+            })?;
         }
         Ok(id)
     }
@@ -307,7 +353,12 @@ impl Batch<'_> {
         !self.store.object_path(kind, id).is_file() && self.seen.lock().unwrap().insert((kind, *id))
     }
 
-    fn stage(&self, kind: ObjectKind, id: &Id, write: impl FnOnce(&mut File, &Path) -> Result<()>) -> Result<()> {
+    fn stage(
+        &self,
+        kind: ObjectKind,
+        id: &Id,
+        write: impl FnOnce(&mut File, &Path) -> Result<()>,
+    ) -> Result<()> {
         let (tmp_path, mut tmp) = create_temp(&self.store.root.join("tmp"), 0o444)?;
         let guard = TempGuard(Some(tmp_path.clone()));
         write(&mut tmp, &tmp_path)?;
@@ -388,11 +439,23 @@ pub(crate) fn create_temp(dir: &Path, mode: u32) -> Result<(PathBuf, File)> {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let path = dir.join(format!(".rvc-tmp-{}-{n}-{nanos:x}", std::process::id()));
-        match OpenOptions::new().write(true).read(true).create_new(true).mode(mode).open(&path) {
+        match OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+        {
             // A 0o444 file is still writable through this handle.
             Ok(f) => return Ok((path, f)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(Error::Io { op: "create a file in", path: dir.to_path_buf(), source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "create a file in",
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
         }
     }
 }

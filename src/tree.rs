@@ -122,11 +122,18 @@ impl Tree {
             message,
         };
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             err(line, "not valid UTF-8".into())
         })?;
         if !text.is_empty() && !text.ends_with('\n') {
-            return Err(err(text.lines().count(), "last line is not terminated".into()));
+            return Err(err(
+                text.lines().count(),
+                "last line is not terminated".into(),
+            ));
         }
         let mut entries: Vec<Entry> = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -142,10 +149,15 @@ impl Tree {
                 "exec" => Kind::Exec,
                 other => return Err(err(n, format!("unknown kind `{other}`"))),
             };
-            if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) || (size.len() > 1 && size.starts_with('0')) {
+            if size.is_empty()
+                || !size.bytes().all(|b| b.is_ascii_digit())
+                || (size.len() > 1 && size.starts_with('0'))
+            {
                 return Err(err(n, format!("bad size `{size}`")));
             }
-            let size: u64 = size.parse().map_err(|_| err(n, format!("bad size `{size}`")))?;
+            let size: u64 = size
+                .parse()
+                .map_err(|_| err(n, format!("bad size `{size}`")))?;
             let fid = Id::parse(fid).map_err(|e| err(n, e.to_string()))?;
             check_path(path).map_err(|m| err(n, m))?;
             if let Some(prev) = entries.last() {
@@ -235,7 +247,12 @@ mod tests {
 
     #[test]
     fn encode_parse_round_trip_and_order() {
-        let t = Tree::from_entries(vec![entry("b/x", b"2"), entry("a", b"1"), entry("a.b", b"3")]).unwrap();
+        let t = Tree::from_entries(vec![
+            entry("b/x", b"2"),
+            entry("a", b"1"),
+            entry("a.b", b"3"),
+        ])
+        .unwrap();
         let paths: Vec<_> = t.entries().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["a", "a.b", "b/x"]);
         let back = Tree::parse(&t.encode(), "t").unwrap();

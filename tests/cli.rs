@@ -10,7 +10,11 @@ use predicates::prelude::*;
 #[test]
 fn init_creates_layout_and_refuses_twice() {
     let ws = Workspace::new();
-    for p in [".rvc/config.toml", ".rvc/config.local.toml", ".rvc/.gitignore"] {
+    for p in [
+        ".rvc/config.toml",
+        ".rvc/config.local.toml",
+        ".rvc/.gitignore",
+    ] {
         assert!(ws.path(p).is_file(), "{p} missing");
     }
     for p in [".rvc/cache", ".rvc/state"] {
@@ -41,10 +45,10 @@ fn init_outside_git_says_so() {
 #[test]
 fn commands_outside_a_repo_point_to_init() {
     let ws = Workspace::bare();
-    ws.rvc(&["status"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("not inside an rvc repository").and(predicate::str::contains("rvc init")));
+    ws.rvc(&["status"]).assert().code(1).stderr(
+        predicate::str::contains("not inside an rvc repository")
+            .and(predicate::str::contains("rvc init")),
+    );
 }
 
 #[test]
@@ -56,7 +60,10 @@ fn add_writes_pointers_ids_and_gitignore() {
     ws.rvc(&["add", "data", "model.bin"]).assert().success();
 
     let pointer = String::from_utf8(ws.read("model.bin.rvc")).unwrap();
-    assert!(pointer.contains(&format!("id = \"{}\"", b3(&vec![7u8; 100_000]))), "{pointer}");
+    assert!(
+        pointer.contains(&format!("id = \"{}\"", b3(&vec![7u8; 100_000]))),
+        "{pointer}"
+    );
     assert!(pointer.contains("kind = \"file\""));
 
     // The tree id is the derive-key hash of the sorted listing.
@@ -68,7 +75,10 @@ fn add_writes_pointers_ids_and_gitignore() {
     let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
     h.update(listing.as_bytes());
     let data = String::from_utf8(ws.read("data.rvc")).unwrap();
-    assert!(data.contains(&format!("id = \"{}\"", h.finalize().to_hex())), "{data}");
+    assert!(
+        data.contains(&format!("id = \"{}\"", h.finalize().to_hex())),
+        "{data}"
+    );
     assert!(data.contains("files = 2"));
     assert!(data.contains("rows = 4"), "3 csv rows + 1 txt row: {data}");
 
@@ -109,8 +119,15 @@ fn status_names_added_removed_and_modified_files() {
     let out = ws.rvc(&["status"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "status without --check exits 0");
     let text = stdout(&out);
-    assert!(text.contains("modified:     data (1 added, 1 removed, 1 modified)"), "{text}");
-    for line in ["added     data/new.bin", "removed   data/b.csv", "modified  data/a.csv"] {
+    assert!(
+        text.contains("modified:     data (1 added, 1 removed, 1 modified)"),
+        "{text}"
+    );
+    for line in [
+        "added     data/new.bin",
+        "removed   data/b.csv",
+        "modified  data/a.csv",
+    ] {
         assert!(text.contains(line), "missing `{line}` in {text}");
     }
     ws.rvc(&["status", "--check"]).assert().code(1);
@@ -150,18 +167,35 @@ fn checkout_restores_byte_for_byte_and_only_what_differs() {
     ws.write("data/run.sh", "#!/bin/sh\necho hi\n");
     let script = ws.path("data/run.sh");
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    ws.write("big.bin", (0..6_000_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    ws.write(
+        "big.bin",
+        (0..6_000_000u32)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>(),
+    );
     ws.rvc(&["add", "data", "big.bin"]).assert().success();
-    let before = ws.rvc(&["hash", "data", "big.bin", "--json"]).output().unwrap().stdout;
+    let before = ws
+        .rvc(&["hash", "data", "big.bin", "--json"])
+        .output()
+        .unwrap()
+        .stdout;
 
     std::fs::remove_dir_all(ws.path("data")).unwrap();
     std::fs::remove_file(ws.path("big.bin")).unwrap();
     let report = ws.json(&["checkout"]);
     assert_eq!(report["restored"].as_array().unwrap().len(), 42);
-    let after = ws.rvc(&["hash", "data", "big.bin", "--json"]).output().unwrap().stdout;
+    let after = ws
+        .rvc(&["hash", "data", "big.bin", "--json"])
+        .output()
+        .unwrap()
+        .stdout;
     assert_eq!(before, after, "restored content differs");
     let mode = std::fs::metadata(&script).unwrap().permissions();
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111, 0o111, "exec bit lost");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111,
+        0o111,
+        "exec bit lost"
+    );
 
     // Only the one deleted file is restored next time.
     std::fs::remove_file(ws.path("data/d3/f3.bin")).unwrap();
@@ -221,12 +255,16 @@ fn checkout_by_id_and_prefix_to_destination() {
     let json = ws.json(&["ls"]);
     let tree = json[0]["id"].as_str().unwrap().to_string();
 
-    ws.rvc(&["checkout", &tree[..10], "-o", "copy"]).assert().success();
+    ws.rvc(&["checkout", &tree[..10], "-o", "copy"])
+        .assert()
+        .success();
     assert_eq!(ws.read("copy/x.csv"), b"1\n2\n");
     assert_eq!(ws.read("copy/y.csv"), b"3\n");
 
     let file = b3(b"3\n");
-    ws.rvc(&["checkout", &file, "-o", "single.csv"]).assert().success();
+    ws.rvc(&["checkout", &file, "-o", "single.csv"])
+        .assert()
+        .success();
     assert_eq!(ws.read("single.csv"), b"3\n");
 
     // Without -o, an id some pointer names restores that pointer's path.
@@ -237,7 +275,9 @@ fn checkout_by_id_and_prefix_to_destination() {
     ws.rvc(&["checkout", "ffff0000"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no stored object or tracked path matches `ffff0000`"));
+        .stderr(predicate::str::contains(
+            "no stored object or tracked path matches `ffff0000`",
+        ));
 }
 
 #[test]
@@ -254,12 +294,21 @@ fn ambiguous_prefix_lists_candidates() {
         .map(|f| f["id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();
-    let pair = ids.windows(2).find(|w| w[0][..4] == w[1][..4]).expect("a shared 4-digit prefix");
-    let out = ws.rvc(&["checkout", &pair[0][..4], "-o", "x"]).output().unwrap();
+    let pair = ids
+        .windows(2)
+        .find(|w| w[0][..4] == w[1][..4])
+        .expect("a shared 4-digit prefix");
+    let out = ws
+        .rvc(&["checkout", &pair[0][..4], "-o", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("is ambiguous"), "{err}");
-    assert!(err.contains(&pair[0][..12]) && err.contains(&pair[1][..12]), "{err}");
+    assert!(
+        err.contains(&pair[0][..12]) && err.contains(&pair[1][..12]),
+        "{err}"
+    );
     assert!(err.contains("hint: give more characters"), "{err}");
 }
 
@@ -276,17 +325,38 @@ fn hash_matches_b3sum_and_rows_ignore_line_endings_and_compression() {
     ws.write("gz.csv.gz", gz.finish().unwrap());
     ws.write("zst.csv.zst", zstd::encode_all(lf.as_bytes(), 3).unwrap());
 
-    let json = ws.json(&["hash", "lf.csv", "crlf.csv", "nofinal.csv", "gz.csv.gz", "zst.csv.zst"]);
-    let rows: Vec<_> = json.as_array().unwrap().iter().map(|r| (r["rows"].clone(), r["rows_hash"].clone())).collect();
+    let json = ws.json(&[
+        "hash",
+        "lf.csv",
+        "crlf.csv",
+        "nofinal.csv",
+        "gz.csv.gz",
+        "zst.csv.zst",
+    ]);
+    let rows: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rows"].clone(), r["rows_hash"].clone()))
+        .collect();
     assert!(rows.iter().all(|r| *r == rows[0]), "{json}");
     assert_eq!(json[0]["rows"], 3);
     assert_eq!(json[0]["id"], b3(lf.as_bytes()));
-    assert_eq!(json[0]["rows_hash"], json[0]["id"], "a canonical file's rows hash is its id");
+    assert_eq!(
+        json[0]["rows_hash"], json[0]["id"],
+        "a canonical file's rows hash is its id"
+    );
     assert_eq!(json[1]["id"], b3(crlf.as_bytes()));
 
     // Human output starts with `<id>  <path>`, exactly like b3sum.
     let out = stdout(&ws.rvc(&["hash", "lf.csv"]).output().unwrap());
-    assert!(out.starts_with(&format!("{}  lf.csv  (file, 24 B, 3 rows", b3(lf.as_bytes()))), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "{}  lf.csv  (file, 24 B, 3 rows",
+            b3(lf.as_bytes())
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -303,7 +373,10 @@ fn ls_lists_dataset_files_with_sizes_and_ids() {
     assert_eq!(files[0]["size"], 2);
     assert_eq!(files[0]["id"], b3(b"c\n"));
     let text = stdout(&ws.rvc(&["ls", "data"]).output().unwrap());
-    assert!(text.contains(&b3(b"bb\n")[..12]) && text.contains("b.txt"), "{text}");
+    assert!(
+        text.contains(&b3(b"bb\n")[..12]) && text.contains("b.txt"),
+        "{text}"
+    );
     let all = stdout(&ws.rvc(&["ls"]).output().unwrap());
     assert!(all.contains("data"), "{all}");
 }
@@ -319,9 +392,18 @@ fn bad_paths_are_refused_with_the_path_named() {
     std::os::unix::fs::symlink(outside.path("secret.txt"), ws.path("dir/escape.txt")).unwrap();
 
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["nope.txt".into()], "nope.txt: no such file or directory"),
-        (vec![outside.path("secret.txt").display().to_string()], "is outside the repository"),
-        (vec![".rvc/config.toml".into()], "inside rvc's own directory"),
+        (
+            vec!["nope.txt".into()],
+            "nope.txt: no such file or directory",
+        ),
+        (
+            vec![outside.path("secret.txt").display().to_string()],
+            "is outside the repository",
+        ),
+        (
+            vec![".rvc/config.toml".into()],
+            "inside rvc's own directory",
+        ),
         (vec!["link.txt".into()], "link.txt is a symlink to"),
         (vec!["dir".into()], "escape.txt is a symlink to"),
         (vec![".".into()], "is the repository root"),
@@ -371,14 +453,30 @@ fn unreadable_file_is_an_error_naming_it() {
     ws.write("data/ok.txt", "ok");
     ws.write("data/locked.txt", "locked");
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(ws.path("data/locked.txt"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        ws.path("data/locked.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
     let out = if unsafe { libc::geteuid() } == 0 {
         // Root reads anything: run rvc as an unprivileged user instead.
         for p in [ws.root().to_path_buf(), ws.path("data"), ws.path(".rvc")] {
-            std::process::Command::new("chmod").args(["-R", "a+rwX"]).arg(&p).status().unwrap();
+            std::process::Command::new("chmod")
+                .args(["-R", "a+rwX"])
+                .arg(&p)
+                .status()
+                .unwrap();
         }
-        std::fs::set_permissions(ws.path("data/locked.txt"), std::fs::Permissions::from_mode(0o000)).unwrap();
-        std::fs::set_permissions(ws.root().parent().unwrap(), std::fs::Permissions::from_mode(0o1777)).ok();
+        std::fs::set_permissions(
+            ws.path("data/locked.txt"),
+            std::fs::Permissions::from_mode(0o000),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            ws.root().parent().unwrap(),
+            std::fs::Permissions::from_mode(0o1777),
+        )
+        .ok();
         let mut cmd = std::process::Command::new("setpriv");
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(assert_cmd::cargo::cargo_bin("rvc"))
@@ -392,7 +490,10 @@ fn unreadable_file_is_an_error_naming_it() {
     };
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("cannot open") && err.contains("data/locked.txt"), "{err}");
+    assert!(
+        err.contains("cannot open") && err.contains("data/locked.txt"),
+        "{err}"
+    );
     assert!(err.contains("permission"), "{err}");
     assert!(!ws.path("data.rvc").exists());
 }
@@ -411,15 +512,24 @@ fn malformed_pointer_names_file_and_line() {
     assert!(err.contains("a.txt.rvc:6:"), "{err}");
     assert!(err.contains("hint:"), "{err}");
     // The other pointer is still reported.
-    assert!(stdout(&out).contains("1 other tracked path unchanged") || stdout(&out).contains("unchanged"));
+    assert!(
+        stdout(&out).contains("1 other tracked path unchanged")
+            || stdout(&out).contains("unchanged")
+    );
 
-    ws.write("a.txt.rvc", text.replace("path = \"a.txt\"", "path = \"../../etc/passwd\""));
+    ws.write(
+        "a.txt.rvc",
+        text.replace("path = \"a.txt\"", "path = \"../../etc/passwd\""),
+    );
     let out = ws.rvc(&["checkout", "a.txt.rvc"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("a.txt.rvc:3:"), "{}", stderr(&out));
 
     ws.write("a.txt.rvc", "\u{0}\u{1}garbage");
-    ws.rvc(&["status"]).assert().code(1).stderr(predicate::str::contains("a.txt.rvc"));
+    ws.rvc(&["status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a.txt.rvc"));
     let json = ws.json(&["status"]);
     assert_eq!(json[0]["state"], "invalid");
 }
@@ -431,14 +541,23 @@ fn hostile_tree_in_the_store_is_refused() {
     let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
     h.update(listing.as_bytes());
     let id = h.finalize().to_hex().to_string();
-    ws.write(&format!(".rvc/cache/trees/{}/{}", &id[..2], &id[2..]), &listing);
+    ws.write(
+        &format!(".rvc/cache/trees/{}/{}", &id[..2], &id[2..]),
+        &listing,
+    );
     ws.write(
         "data.rvc",
-        format!("version = 1\npath = \"data\"\nkind = \"dir\"\nid = \"{id}\"\nsize = 5\nfiles = 1\n"),
+        format!(
+            "version = 1\npath = \"data\"\nkind = \"dir\"\nid = \"{id}\"\nsize = 5\nfiles = 1\n"
+        ),
     );
     let out = ws.rvc(&["checkout"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("malformed at line 1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("malformed at line 1"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!ws.root().parent().unwrap().join("escaped.txt").exists());
 }
 
@@ -456,7 +575,10 @@ fn corrupt_object_is_never_written_to_the_workspace() {
     let out = ws.rvc(&["checkout", "--force"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is corrupt"), "{}", stderr(&out));
-    assert!(!ws.path("f.txt").exists(), "corrupt bytes reached the workspace");
+    assert!(
+        !ws.path("f.txt").exists(),
+        "corrupt bytes reached the workspace"
+    );
 }
 
 #[test]
@@ -469,7 +591,13 @@ fn concurrent_adds_are_serialised() {
     assert!(a.wait_with_output().unwrap().status.success());
     assert!(b.wait_with_output().unwrap().status.success());
     ws.rvc(&["status", "--check"]).assert().success();
-    assert_eq!(String::from_utf8(ws.read(".gitignore")).unwrap().lines().count(), 2);
+    assert_eq!(
+        String::from_utf8(ws.read(".gitignore"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
     verify_store(&ws.path(".rvc/cache"));
 }
 
@@ -488,7 +616,10 @@ fn lock_timeout_is_reported_with_the_setting_to_change() {
         .env("RVC_LOCK_TIMEOUT", "1")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("waiting for the repository lock").and(predicate::str::contains("lock_timeout")));
+        .stderr(
+            predicate::str::contains("waiting for the repository lock")
+                .and(predicate::str::contains("lock_timeout")),
+        );
     lock.unlock().unwrap();
     ws.rvc(&["add", "a.txt"]).assert().success();
 }
@@ -513,10 +644,20 @@ fn a_file_that_changes_while_read_is_not_stored_wrongly() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("changed while it was being read"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("changed while it was being read"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!ws.path("grow.rvc").exists());
     verify_store(&ws.path(".rvc/cache"));
-    assert_eq!(std::fs::read_dir(ws.path(".rvc/cache/tmp")).unwrap().count(), 0, "temp files left");
+    assert_eq!(
+        std::fs::read_dir(ws.path(".rvc/cache/tmp"))
+            .unwrap()
+            .count(),
+        0,
+        "temp files left"
+    );
 }
 
 #[test]
@@ -526,7 +667,12 @@ fn full_disk_leaves_the_store_consistent() {
     ws.write(".rvc/config.local.toml", "[cache]\ndir = \"small-cache\"\n");
     std::fs::create_dir(ws.path("small-cache")).unwrap();
     ws.write("small.txt", "fits\n");
-    ws.write("big.bin", (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>());
+    ws.write(
+        "big.bin",
+        (0..3_000_000u32)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect::<Vec<_>>(),
+    );
     let rvc = assert_cmd::cargo::cargo_bin("rvc");
     let script = format!(
         "mount -t tmpfs -o size=1m tmpfs small-cache || exit 99
@@ -544,7 +690,10 @@ fn full_disk_leaves_the_store_consistent() {
         .unwrap();
     let text = stdout(&out);
     let err = stderr(&out);
-    assert!(!text.is_empty() && out.status.code() != Some(99), "could not mount a tmpfs: {err}");
+    assert!(
+        !text.is_empty() && out.status.code() != Some(99),
+        "could not mount a tmpfs: {err}"
+    );
     assert!(text.contains("big-exit=1"), "{text}\n{err}");
     assert!(err.contains("disk is full"), "{err}");
     assert!(!text.contains("pointer-written"), "{text}");

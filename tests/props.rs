@@ -10,13 +10,18 @@ use rvc::tree::{Entry, Kind, Tree};
 use rvc::workspace::hash_path;
 
 fn rows_hash(data: &[u8], name: &str) -> rvc::hash::Rows {
-    digest_bytes(data, name, Path::new(name)).unwrap().rows.unwrap()
+    digest_bytes(data, name, Path::new(name))
+        .unwrap()
+        .rows
+        .unwrap()
 }
 
 fn row_strategy() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec("[a-z0-9,\" \r]{0,12}", 1..30).prop_map(|rows| {
         // A lone '\r' at the end of a row would merge with the '\n' after it.
-        rows.into_iter().map(|r| r.trim_end_matches('\r').to_string()).collect()
+        rows.into_iter()
+            .map(|r| r.trim_end_matches('\r').to_string())
+            .collect()
     })
 }
 
@@ -102,15 +107,24 @@ fn ids_do_not_depend_on_thread_count() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, format!("row,{i}\r\n").repeat(i % 17 + 1)).unwrap();
     }
-    let big: Vec<u8> = (0..9_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let big: Vec<u8> = (0..9_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     std::fs::write(root.join("big.bin"), &big).unwrap();
-    let big_rows: Vec<u8> = (0..300_000).flat_map(|i| format!("{i},x\r\n").into_bytes()).collect();
+    let big_rows: Vec<u8> = (0..300_000)
+        .flat_map(|i| format!("{i},x\r\n").into_bytes())
+        .collect();
     std::fs::write(root.join("big.csv"), &big_rows).unwrap();
 
     let mut seen = Vec::new();
     for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let p = pool.install(|| hash_path(&root, Path::new("/"), &Silent)).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let p = pool
+            .install(|| hash_path(&root, Path::new("/"), &Silent))
+            .unwrap();
         seen.push(p);
     }
     assert_eq!(seen[0], seen[1]);

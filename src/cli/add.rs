@@ -32,11 +32,26 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             PointerKind::File => format!("file, {}", bytes(p.size)),
             PointerKind::Dir => format!("{}, {}", plural(p.files, "file", "files"), bytes(p.size)),
         };
-        let rows = p.rows.map(|r| format!(", {}", plural(r.count, "row", "rows"))).unwrap_or_default();
+        let rows = p
+            .rows
+            .map(|r| format!(", {}", plural(r.count, "row", "rows")))
+            .unwrap_or_default();
         let verb = if o.updated { "added" } else { "unchanged" };
-        println!("{verb} {} -> {}  {} ({what}{rows}; read {})", p.path, o.pointer_file, p.id.short(), count(o.hashed));
-        let gitignore = Path::new(&o.pointer_file).with_file_name(".gitignore").display().to_string();
-        for (wanted, file) in [(o.updated, o.pointer_file.clone()), (o.gitignore_updated, gitignore)] {
+        println!(
+            "{verb} {} -> {}  {} ({what}{rows}; read {})",
+            p.path,
+            o.pointer_file,
+            p.id.short(),
+            count(o.hashed)
+        );
+        let gitignore = Path::new(&o.pointer_file)
+            .with_file_name(".gitignore")
+            .display()
+            .to_string();
+        for (wanted, file) in [
+            (o.updated, o.pointer_file.clone()),
+            (o.gitignore_updated, gitignore),
+        ] {
             if wanted && !to_commit.contains(&file) {
                 to_commit.push(file);
             }

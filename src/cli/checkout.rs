@@ -27,7 +27,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     let opts = CheckoutOptions { force: args.force };
     if args.output.is_some() && args.targets.len() != 1 {
-        eprintln!("error: -o/--output needs exactly one target (a pointer file, tracked path or id)");
+        eprintln!(
+            "error: -o/--output needs exactly one target (a pointer file, tracked path or id)"
+        );
         return Ok(ExitCode::from(super::EXIT_USAGE));
     }
     let targets: Vec<Target> = if args.targets.is_empty() {
@@ -54,7 +56,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     } else {
         render(&total);
     }
-    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILURE) })
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    })
 }
 
 fn render(r: &CheckoutReport) {

@@ -52,7 +52,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             let r = rows.last().expect("just pushed");
             let what = match r.kind {
                 PointerKind::File => format!("file, {}", bytes(r.size)),
-                PointerKind::Dir => format!("tree, {}, {}", plural(r.files, "file", "files"), bytes(r.size)),
+                PointerKind::Dir => format!(
+                    "tree, {}, {}",
+                    plural(r.files, "file", "files"),
+                    bytes(r.size)
+                ),
             };
             let rows = match (r.rows, r.rows_hash) {
                 (Some(n), Some(h)) => format!(", {}, rows hash {h}", plural(n, "row", "rows")),

@@ -17,7 +17,10 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     if args.json {
         super::output::print_json(&report);
     } else {
-        println!("Initialized an rvc repository in {}", report.root.join(".rvc").display());
+        println!(
+            "Initialized an rvc repository in {}",
+            report.root.join(".rvc").display()
+        );
     }
     if !report.in_git {
         eprintln!("note: not inside a git repository; rvc works without one, but runs will record no code state");

@@ -32,7 +32,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     })),
                     Ok(p) => println!(
                         "{:<4} {}  {:>10}  {:>8} files  {}",
-                        if p.kind == rvc::pointer::PointerKind::Dir { "dir" } else { "file" },
+                        if p.kind == rvc::pointer::PointerKind::Dir {
+                            "dir"
+                        } else {
+                            "file"
+                        },
                         p.id.short(),
                         bytes(p.size),
                         p.files,
@@ -47,15 +51,27 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             if args.json {
                 print_json(&json);
             }
-            Ok(if failed { ExitCode::from(EXIT_FAILURE) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(EXIT_FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Listing::Files { id, kind, entries } => {
             if args.json {
                 print_json(&serde_json::json!({ "id": id, "kind": kind, "files": entries }));
             } else {
                 for e in &entries {
-                    let path = if e.path.is_empty() { "." } else { e.path.as_str() };
-                    let exec = if e.kind == rvc::tree::Kind::Exec { "*" } else { "" };
+                    let path = if e.path.is_empty() {
+                        "."
+                    } else {
+                        e.path.as_str()
+                    };
+                    let exec = if e.kind == rvc::tree::Kind::Exec {
+                        "*"
+                    } else {
+                        ""
+                    };
                     println!("{}  {:>10}  {path}{exec}", e.id.short(), bytes(e.size));
                 }
             }

@@ -24,7 +24,11 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERNAL: u8 = 255;
 
 #[derive(Parser)]
-#[command(name = "rvc", version, about = "Content-addressed versioning for datasets, checkpoints and training runs")]
+#[command(
+    name = "rvc",
+    version,
+    about = "Content-addressed versioning for datasets, checkpoints and training runs"
+)]
 struct Cli {
     /// Run as if rvc was started in DIR.
     #[arg(short = 'C', global = true, value_name = "DIR")]
@@ -100,7 +104,8 @@ fn install_signal_handlers() {
 }
 
 extern "C" fn on_sigbus(_: libc::c_int) {
-    const MSG: &[u8] = b"error: a file shrank while rvc was reading it (another program is writing to it)\n\
+    const MSG: &[u8] =
+        b"error: a file shrank while rvc was reading it (another program is writing to it)\n\
 hint: nothing was stored from it; wait until the writer finishes and run the command again\n";
     // SAFETY: write(2) and _exit(2) are async-signal-safe.
     unsafe {

@@ -34,9 +34,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             .collect::<rvc::Result<_>>()?
     };
     let items = rvc::workspace::status(&repo, tracked, &Bar::new())?;
-    let clean = items
-        .iter()
-        .all(|i| i.result.as_ref().is_ok_and(|s| s.state == State::Unchanged && s.in_cache));
+    let clean = items.iter().all(|i| {
+        i.result
+            .as_ref()
+            .is_ok_and(|s| s.state == State::Unchanged && s.in_cache)
+    });
     let invalid = items.iter().any(|i| i.result.is_err());
     if args.json {
         print_json(&items.iter().map(json_item).collect::<Vec<_>>());
@@ -54,10 +56,13 @@ fn json_item(item: &StatusItem) -> serde_json::Value {
     let mut v = serde_json::json!({ "pointer_file": item.pointer_file, "path": item.path });
     match &item.result {
         Ok(s) => {
-            let serde_json::Value::Object(fields) = serde_json::to_value(s).unwrap_or_default() else {
+            let serde_json::Value::Object(fields) = serde_json::to_value(s).unwrap_or_default()
+            else {
                 return v;
             };
-            v.as_object_mut().expect("built as an object").extend(fields);
+            v.as_object_mut()
+                .expect("built as an object")
+                .extend(fields);
         }
         Err(e) => {
             v["state"] = "invalid".into();
@@ -102,12 +107,19 @@ fn render(items: &[StatusItem]) {
                     .unwrap_or_default();
                 println!("modified:     {}{summary}{cache}", item.path);
                 if let Some(c) = &s.changes {
-                    for (label, names) in [("added", &c.added), ("removed", &c.removed), ("modified", &c.modified)] {
+                    for (label, names) in [
+                        ("added", &c.added),
+                        ("removed", &c.removed),
+                        ("modified", &c.modified),
+                    ] {
                         for n in names.iter().take(SHOW) {
                             println!("    {label:<9} {}/{n}", item.path);
                         }
                         if names.len() > SHOW {
-                            println!("    {label:<9} ... and {} more (see --json)", names.len() - SHOW);
+                            println!(
+                                "    {label:<9} ... and {} more (see --json)",
+                                names.len() - SHOW
+                            );
                         }
                     }
                 }
@@ -115,8 +127,18 @@ fn render(items: &[StatusItem]) {
         }
     }
     if unchanged == items.len() {
-        println!("{} up to date", plural(unchanged as u64, "tracked path", "tracked paths"));
+        println!(
+            "{} up to date",
+            plural(unchanged as u64, "tracked path", "tracked paths")
+        );
     } else if unchanged > 0 {
-        println!("{} unchanged", plural(unchanged as u64, "other tracked path", "other tracked paths"));
+        println!(
+            "{} unchanged",
+            plural(
+                unchanged as u64,
+                "other tracked path",
+                "other tracked paths"
+            )
+        );
     }
 }

@@ -30,7 +30,12 @@ pub struct AddOutcome {
 /// write `PATH.rvc` beside each. Nothing is written until every path has
 /// been read and stored, and objects are durable before any pointer names
 /// them. Holds the repository lock throughout.
-pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) -> Result<Vec<AddOutcome>> {
+pub fn add(
+    repo: &Repo,
+    cwd: &Path,
+    paths: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<Vec<AddOutcome>> {
     let _lock = repo.lock(true)?;
     let mut rels: Vec<String> = Vec::new();
     for p in paths {
@@ -57,8 +62,8 @@ pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) 
     let mut pending = Vec::new();
     for rel in rels {
         let abs = repo.abs(&rel);
-        let (is_dir, files) =
-            scanned_files(walk::scan(&abs, repo.root())?).ok_or(Error::PathNotFound { path: abs.clone() })?;
+        let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
+            .ok_or(Error::PathNotFound { path: abs.clone() })?;
         let bytes = files.iter().map(|f| f.stamp.size).sum();
         progress.start("adding", files.len() as u64, bytes);
         let cache_ref = &cache;
@@ -70,12 +75,19 @@ pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) 
                     .lookup(&cache_key(&rel, &entry.rel), &entry.stamp)
                     .filter(|k| store.contains(&k.id));
                 let current = match known {
-                    Some(known) => Current { entry, known, hashed: false },
+                    Some(known) => Current {
+                        entry,
+                        known,
+                        hashed: false,
+                    },
                     None => {
                         let (digest, stamp) = batch.put_file(&entry.abs)?;
                         Current {
                             entry: FileEntry { stamp, ..entry },
-                            known: Known { id: digest.id, rows: digest.rows },
+                            known: Known {
+                                id: digest.id,
+                                rows: digest.rows,
+                            },
                             hashed: true,
                         }
                     }
@@ -91,8 +103,10 @@ pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) 
         let pointer = pointer_for(&rel, is_dir, &current)?;
         remember(&mut cache, &rel, &current);
         if is_dir {
-            let present: std::collections::HashSet<String> =
-                current.iter().map(|c| cache_key(&rel, &c.entry.rel)).collect();
+            let present: std::collections::HashSet<String> = current
+                .iter()
+                .map(|c| cache_key(&rel, &c.entry.rel))
+                .collect();
             cache.prune_below(&rel, &|k| present.contains(k));
         }
         let hashed = current.iter().filter(|c| c.hashed).count() as u64;
@@ -111,7 +125,13 @@ pub fn add(repo: &Repo, cwd: &Path, paths: &[PathBuf], progress: &dyn Progress) 
             repo::write_atomic(&abs, text.as_bytes())?;
         }
         let gitignore_updated = repo.ignore_in_git(&rel)?;
-        outcomes.push(AddOutcome { pointer_file, pointer, updated, hashed, gitignore_updated });
+        outcomes.push(AddOutcome {
+            pointer_file,
+            pointer,
+            updated,
+            hashed,
+            gitignore_updated,
+        });
     }
     cache.save()?;
     Ok(outcomes)
@@ -122,20 +142,32 @@ fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
     let mut rel = repo.relative(cwd, p)?;
     // `rvc add data.rvc` re-adds the path that pointer tracks.
     if let Some(stem) = rel.strip_suffix(pointer::SUFFIX) {
-        if !stem.is_empty() && repo.abs(&rel).is_file() && std::fs::symlink_metadata(repo.abs(stem)).is_ok() {
+        if !stem.is_empty()
+            && repo.abs(&rel).is_file()
+            && std::fs::symlink_metadata(repo.abs(stem)).is_ok()
+        {
             rel = stem.to_string();
         }
     }
     if std::fs::symlink_metadata(repo.abs(&rel)).is_err() {
-        return Err(Error::PathNotFound { path: p.to_path_buf() });
+        return Err(Error::PathNotFound {
+            path: p.to_path_buf(),
+        });
     }
     // A path inside an already tracked directory belongs to that pointer.
     let mut prefix = String::new();
     for comp in rel.split('/') {
         if !prefix.is_empty() {
             let pointer_file = format!("{prefix}{}", pointer::SUFFIX);
-            if let Ok(Pointer { kind: PointerKind::Dir, .. }) = Pointer::load(&repo.abs(&pointer_file)) {
-                return Err(Error::AlreadyTracked { path: p.to_path_buf(), pointer: PathBuf::from(pointer_file) });
+            if let Ok(Pointer {
+                kind: PointerKind::Dir,
+                ..
+            }) = Pointer::load(&repo.abs(&pointer_file))
+            {
+                return Err(Error::AlreadyTracked {
+                    path: p.to_path_buf(),
+                    pointer: PathBuf::from(pointer_file),
+                });
             }
             prefix.push('/');
         }

@@ -95,7 +95,10 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                 PointerKind::File => ObjectKind::File,
                 PointerKind::Dir => ObjectKind::Tree,
             };
-            return Ok(Target::Object { object: StoredObject { kind, id: p.id }, dest: cwd.join(dest) });
+            return Ok(Target::Object {
+                object: StoredObject { kind, id: p.id },
+                dest: cwd.join(dest),
+            });
         }
         Err(Error::NotTracked { .. }) if id::parse_prefix(arg).is_ok() => {}
         Err(e) => return Err(e),
@@ -117,7 +120,12 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
 
 /// Restore `target`. Takes the repository lock. Per-path problems are
 /// collected in the report rather than stopping the other paths.
-pub fn checkout(repo: &Repo, target: Target, opts: CheckoutOptions, progress: &dyn Progress) -> Result<CheckoutReport> {
+pub fn checkout(
+    repo: &Repo,
+    target: Target,
+    opts: CheckoutOptions,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
     let _lock = repo.lock(true)?;
     let mut cache = repo.stat_cache();
     let mut report = CheckoutReport::default();
@@ -126,23 +134,41 @@ pub fn checkout(repo: &Repo, target: Target, opts: CheckoutOptions, progress: &d
             for t in tracked {
                 let result = t.pointer.and_then(|p| {
                     let content = match p.kind {
-                        PointerKind::File => Content::File { id: p.id, exec: None },
+                        PointerKind::File => Content::File {
+                            id: p.id,
+                            exec: None,
+                        },
                         PointerKind::Dir => Content::Tree(repo.store().get_tree(&p.id)?),
                     };
-                    let at = Place { abs: repo.abs(&t.path), label: t.path.clone(), cache_prefix: Some(t.path.clone()) };
+                    let at = Place {
+                        abs: repo.abs(&t.path),
+                        label: t.path.clone(),
+                        cache_prefix: Some(t.path.clone()),
+                    };
                     materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)
                 });
                 if let Err(e) = result {
-                    report.failed.push(Failed { path: t.path, hint: e.hint(), error: e.to_string() });
+                    report.failed.push(Failed {
+                        path: t.path,
+                        hint: e.hint(),
+                        error: e.to_string(),
+                    });
                 }
             }
         }
         Target::Object { object, dest } => {
             let content = match object.kind {
-                ObjectKind::File => Content::File { id: object.id, exec: None },
+                ObjectKind::File => Content::File {
+                    id: object.id,
+                    exec: None,
+                },
                 ObjectKind::Tree => Content::Tree(repo.store().get_tree(&object.id)?),
             };
-            let at = Place { label: dest.display().to_string(), abs: dest, cache_prefix: None };
+            let at = Place {
+                label: dest.display().to_string(),
+                abs: dest,
+                cache_prefix: None,
+            };
             materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)?;
         }
     }
@@ -154,7 +180,10 @@ pub fn checkout(repo: &Repo, target: Target, opts: CheckoutOptions, progress: &d
 
 enum Content {
     /// `exec: None` keeps the current mode of an existing file.
-    File { id: Id, exec: Option<bool> },
+    File {
+        id: Id,
+        exec: Option<bool>,
+    },
     Tree(Tree),
 }
 
@@ -186,7 +215,11 @@ fn materialize(
     report: &mut CheckoutReport,
 ) -> Result<()> {
     let store = repo.store();
-    let boundary = if at.abs.starts_with(repo.root()) { repo.root().to_path_buf() } else { PathBuf::from("/") };
+    let boundary = if at.abs.starts_with(repo.root()) {
+        repo.root().to_path_buf()
+    } else {
+        PathBuf::from("/")
+    };
     let scanned = walk::scan(&at.abs, &boundary).or_else(|e| match e {
         // A link to something we would not follow is replaced, not read:
         // replacing the link loses no bytes.
@@ -200,16 +233,28 @@ fn materialize(
     // What is there now, with ids (from the stat cache where it can vouch).
     let (was_dir, now): (bool, Vec<Current>) = match scanned {
         Scanned::Missing => (false, Vec::new()),
-        Scanned::File(f) => (false, current_ids(cache, at.cache_prefix.as_deref(), vec![f], &Silent)?),
-        Scanned::Dir(files) => (true, current_ids(cache, at.cache_prefix.as_deref(), files, &Silent)?),
+        Scanned::File(f) => (
+            false,
+            current_ids(cache, at.cache_prefix.as_deref(), vec![f], &Silent)?,
+        ),
+        Scanned::Dir(files) => (
+            true,
+            current_ids(cache, at.cache_prefix.as_deref(), files, &Silent)?,
+        ),
     };
     let safe = |c: &Current| opts.force || store.contains(&c.known.id);
 
     // The wanted files, relative to the place ("" for a single file).
     let wanted: Vec<Entry> = match content {
         Content::File { id, exec } => {
-            let exec = exec.unwrap_or_else(|| now.iter().any(|c| c.entry.rel.is_empty() && c.entry.exec));
-            vec![Entry { path: String::new(), kind: if exec { Kind::Exec } else { Kind::File }, size: 0, id: *id }]
+            let exec =
+                exec.unwrap_or_else(|| now.iter().any(|c| c.entry.rel.is_empty() && c.entry.exec));
+            vec![Entry {
+                path: String::new(),
+                kind: if exec { Kind::Exec } else { Kind::File },
+                size: 0,
+                id: *id,
+            }]
         }
         Content::Tree(t) => t.entries().to_vec(),
     };
@@ -230,7 +275,9 @@ fn materialize(
         } else {
             report.kept.push(Kept {
                 path: at.name(&c.entry.rel),
-                reason: "not part of the content being restored, and its bytes are not in the store".into(),
+                reason:
+                    "not part of the content being restored, and its bytes are not in the store"
+                        .into(),
             });
             blocked_prefixes.push(c.entry.rel.clone());
             shape_kept = true;
@@ -295,7 +342,11 @@ fn materialize(
     let restored: Vec<(String, Option<Known>, PathBuf)> = todo
         .par_iter()
         .filter_map(|e| {
-            let dest = if e.path.is_empty() { at.abs.clone() } else { at.abs.join(&e.path) };
+            let dest = if e.path.is_empty() {
+                at.abs.clone()
+            } else {
+                at.abs.join(&e.path)
+            };
             let result = (|| {
                 if let Some(parent) = dest.parent() {
                     fs::create_dir_all(parent).at("create directory", parent)?;
@@ -306,11 +357,18 @@ fn materialize(
             match result {
                 Ok(d) => {
                     let rows_known = d.rows.is_some() || hash::row_format(&e.path).is_none();
-                    let known = rows_known.then_some(Known { id: d.id, rows: d.rows });
+                    let known = rows_known.then_some(Known {
+                        id: d.id,
+                        rows: d.rows,
+                    });
                     Some((e.path.clone(), known, dest))
                 }
                 Err(err) => {
-                    failed.lock().unwrap().push(Failed { path: at.name(&e.path), hint: err.hint(), error: err.to_string() });
+                    failed.lock().unwrap().push(Failed {
+                        path: at.name(&e.path),
+                        hint: err.hint(),
+                        error: err.to_string(),
+                    });
                     None
                 }
             }
@@ -319,7 +377,9 @@ fn materialize(
     progress.finish();
     report.failed.extend(failed.into_inner().unwrap());
     for (rel, known, dest) in restored {
-        if let (Some(prefix), Some(known), Some(stamp)) = (&at.cache_prefix, known, stamp_now(&dest)) {
+        if let (Some(prefix), Some(known), Some(stamp)) =
+            (&at.cache_prefix, known, stamp_now(&dest))
+        {
             cache.insert(cache_key(prefix, &rel), stamp, known);
         }
         report.restored.push(at.name(&rel));
@@ -329,7 +389,11 @@ fn materialize(
 
 fn set_exec(path: &Path, exec: bool) -> Result<()> {
     let mode = fs::metadata(path).at("stat", path)?.permissions().mode();
-    let mode = if exec { mode | ((mode & 0o444) >> 2) } else { mode & !0o111 };
+    let mode = if exec {
+        mode | ((mode & 0o444) >> 2)
+    } else {
+        mode & !0o111
+    };
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).at("change mode of", path)
 }
 
@@ -357,8 +421,14 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
             if !e.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
-            let Ok(name) = e.file_name().into_string() else { continue };
-            let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             walk(&e.path(), &child, needed);
             if !needed.contains(child.as_str()) {
                 match fs::remove_dir(e.path()) {

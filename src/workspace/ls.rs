@@ -16,7 +16,11 @@ pub enum Listing {
     /// No argument: every pointer in the workspace.
     Pointers(Vec<Tracked>),
     /// The files of one stored file or tree.
-    Files { id: Id, kind: ObjectKind, entries: Vec<Entry> },
+    Files {
+        id: Id,
+        kind: ObjectKind,
+        entries: Vec<Entry>,
+    },
 }
 
 /// List the pointers of the workspace, or the files of the stored content
@@ -46,7 +50,12 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
                 return Err(Error::ObjectMissing { id: id.to_hex() });
             }
             let size = repo.store().file_size(&id)?;
-            vec![Entry { path: String::new(), kind: Kind::File, size, id }]
+            vec![Entry {
+                path: String::new(),
+                kind: Kind::File,
+                size,
+                id,
+            }]
         }
     };
     Ok(Listing::Files { id, kind, entries })

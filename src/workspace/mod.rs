@@ -8,7 +8,9 @@ mod status;
 pub mod walk;
 
 pub use add::{add, AddOutcome};
-pub use checkout::{checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target};
+pub use checkout::{
+    checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
+};
 pub use ls::{ls, Listing};
 pub use status::{status, Changes, PointerStatus, State, StatusItem};
 
@@ -21,7 +23,7 @@ use crate::hash::{self, Rows};
 use crate::pointer::{self, Pointer, PointerKind};
 use crate::progress::Progress;
 use crate::repo::{Repo, RVC_DIR};
-use crate::statcache::{Known, StatCache, Stamp};
+use crate::statcache::{Known, Stamp, StatCache};
 use crate::tree::{self, Entry, Kind, Tree};
 use walk::{FileEntry, Scanned};
 
@@ -51,7 +53,8 @@ pub fn find_pointers(repo: &Repo) -> Result<Vec<Tracked>> {
                 return false;
             }
             // Do not descend into a directory tracked by a sibling pointer.
-            !(e.file_type().is_some_and(|t| t.is_dir()) && pointer::pointer_path_for(e.path()).is_file())
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && pointer::pointer_path_for(e.path()).is_file())
         })
         .build();
     let mut found = Vec::new();
@@ -60,7 +63,9 @@ pub fn find_pointers(repo: &Repo) -> Result<Vec<Tracked>> {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let Some(rel) = entry.path().strip_prefix(&root).ok().and_then(Path::to_str) else { continue };
+        let Some(rel) = entry.path().strip_prefix(&root).ok().and_then(Path::to_str) else {
+            continue;
+        };
         if rel.ends_with(pointer::SUFFIX) && pointer::pointed_name(entry.path()).is_some() {
             found.push(tracked(repo, rel.to_string()));
         }
@@ -71,9 +76,16 @@ pub fn find_pointers(repo: &Repo) -> Result<Vec<Tracked>> {
 
 /// Load the pointer file at repository-relative `pointer_file`.
 pub fn tracked(repo: &Repo, pointer_file: String) -> Tracked {
-    let path = pointer_file.strip_suffix(pointer::SUFFIX).unwrap_or(&pointer_file).to_string();
+    let path = pointer_file
+        .strip_suffix(pointer::SUFFIX)
+        .unwrap_or(&pointer_file)
+        .to_string();
     let pointer = Pointer::load(&repo.abs(&pointer_file));
-    Tracked { pointer_file, path, pointer }
+    Tracked {
+        pointer_file,
+        path,
+        pointer,
+    }
 }
 
 /// Resolve a user-given path to the pointer that tracks it: either the
@@ -82,7 +94,11 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     let rel = match repo.relative(cwd, arg) {
         Ok(rel) => rel,
         // `rvc checkout data` when data/ does not exist yet is fine.
-        Err(Error::PathNotFound { .. }) => return Err(Error::NotTracked { path: arg.to_path_buf() }),
+        Err(Error::PathNotFound { .. }) => {
+            return Err(Error::NotTracked {
+                path: arg.to_path_buf(),
+            })
+        }
         Err(e) => return Err(e),
     };
     if rel.ends_with(pointer::SUFFIX) && repo.abs(&rel).is_file() {
@@ -92,7 +108,9 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     if repo.abs(&pointer_file).is_file() {
         return Ok(tracked(repo, pointer_file));
     }
-    Err(Error::NotTracked { path: arg.to_path_buf() })
+    Err(Error::NotTracked {
+        path: arg.to_path_buf(),
+    })
 }
 
 /// One file's current id, and whether it had to be hashed to learn it.
@@ -120,11 +138,21 @@ pub(crate) fn current_ids(
                 Some(known) => (known, false),
                 None => {
                     let d = hash::digest_file(&entry.abs)?;
-                    (Known { id: d.id, rows: d.rows }, true)
+                    (
+                        Known {
+                            id: d.id,
+                            rows: d.rows,
+                        },
+                        true,
+                    )
                 }
             };
             progress.advance(1, entry.stamp.size);
-            Ok(Current { entry, known, hashed })
+            Ok(Current {
+                entry,
+                known,
+                hashed,
+            })
         })
         .collect()
 }
@@ -209,7 +237,9 @@ pub(crate) fn stamp_now(path: &Path) -> Option<Stamp> {
 /// would get. Symlinks are followed only to files inside `boundary`.
 pub fn hash_path(path: &Path, boundary: &Path, progress: &dyn Progress) -> Result<Pointer> {
     let (is_dir, files) =
-        scanned_files(walk::scan(path, boundary)?).ok_or_else(|| Error::PathNotFound { path: path.to_path_buf() })?;
+        scanned_files(walk::scan(path, boundary)?).ok_or_else(|| Error::PathNotFound {
+            path: path.to_path_buf(),
+        })?;
     let bytes = files.iter().map(|f| f.stamp.size).sum();
     progress.start("hashing", files.len() as u64, bytes);
     let empty = StatCache::load(Path::new("/nonexistent"));

@@ -54,13 +54,23 @@ pub struct StatusItem {
 /// Compare every pointer in `tracked` with the workspace. Each pointer
 /// gets its own result, so one malformed pointer does not hide the rest.
 /// Updates the stat cache with what had to be hashed.
-pub fn status(repo: &Repo, tracked: Vec<Tracked>, progress: &dyn Progress) -> Result<Vec<StatusItem>> {
+pub fn status(
+    repo: &Repo,
+    tracked: Vec<Tracked>,
+    progress: &dyn Progress,
+) -> Result<Vec<StatusItem>> {
     let _lock = repo.lock(false)?;
     let mut cache = repo.stat_cache();
     let mut items = Vec::with_capacity(tracked.len());
     for t in tracked {
-        let result = t.pointer.and_then(|pointer| one(repo, &mut cache, &t.path, &pointer, progress));
-        items.push(StatusItem { pointer_file: t.pointer_file, path: t.path, result });
+        let result = t
+            .pointer
+            .and_then(|pointer| one(repo, &mut cache, &t.path, &pointer, progress));
+        items.push(StatusItem {
+            pointer_file: t.pointer_file,
+            path: t.path,
+            result,
+        });
     }
     cache.save()?;
     Ok(items)
@@ -87,7 +97,11 @@ fn one(
     remember(cache, rel, &current);
     let now = pointer_for(rel, is_dir, &current)?;
     let unchanged = now.id == pointer.id && now.kind == pointer.kind;
-    let state = if unchanged { State::Unchanged } else { State::Modified };
+    let state = if unchanged {
+        State::Unchanged
+    } else {
+        State::Modified
+    };
     let changes = match (unchanged, pointer.kind) {
         (false, PointerKind::Dir) => store
             .get_tree(&pointer.id)
@@ -130,7 +144,9 @@ fn diff(tree: &Tree, current: &[Current]) -> Changes {
     for e in tree.entries() {
         match now.get(e.path.as_str()) {
             None => changes.removed.push(e.path.clone()),
-            Some(c) if c.known.id != e.id || c.entry.exec != (e.kind == crate::tree::Kind::Exec) => {
+            Some(c)
+                if c.known.id != e.id || c.entry.exec != (e.kind == crate::tree::Kind::Exec) =>
+            {
                 changes.modified.push(e.path.clone())
             }
             Some(_) => {}

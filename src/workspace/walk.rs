@@ -35,7 +35,13 @@ pub fn scan(path: &Path, boundary: &Path) -> Result<Scanned> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Scanned::Missing),
-        Err(source) => return Err(Error::Io { op: "stat", path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(Error::Io {
+                op: "stat",
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     if meta.is_dir() {
         let mut files = Vec::new();
@@ -43,7 +49,12 @@ pub fn scan(path: &Path, boundary: &Path) -> Result<Scanned> {
         files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
         return Ok(Scanned::Dir(files));
     }
-    Ok(Scanned::File(file_entry(path, String::new(), meta, boundary)?))
+    Ok(Scanned::File(file_entry(
+        path,
+        String::new(),
+        meta,
+        boundary,
+    )?))
 }
 
 fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) -> Result<()> {
@@ -52,17 +63,30 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
     for entry in fs::read_dir(dir).at("read directory", dir)? {
         let entry = entry.at("read directory", dir)?;
         let abs = entry.path();
-        let name = entry.file_name().into_string().map_err(|_| Error::UnsupportedName {
-            path: abs.clone(),
-            reason: "the name is not valid UTF-8",
-        })?;
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|_| Error::UnsupportedName {
+                path: abs.clone(),
+                reason: "the name is not valid UTF-8",
+            })?;
         if name.chars().any(char::is_control) {
-            return Err(Error::UnsupportedName { path: abs, reason: "the name contains a control character" });
+            return Err(Error::UnsupportedName {
+                path: abs,
+                reason: "the name contains a control character",
+            });
         }
         if name.eq_ignore_ascii_case(".git") {
-            return Err(Error::UnsupportedName { path: abs, reason: "rvc does not track .git directories" });
+            return Err(Error::UnsupportedName {
+                path: abs,
+                reason: "rvc does not track .git directories",
+            });
         }
-        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         let ft = entry.file_type().at("stat", &abs)?;
         if ft.is_dir() {
             subdirs.push((abs, child));
@@ -94,22 +118,35 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
 fn file_entry(path: &Path, rel: String, meta: Metadata, boundary: &Path) -> Result<FileEntry> {
     let meta = if meta.file_type().is_symlink() {
         let target = fs::canonicalize(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => Error::PathNotFound { path: path.to_path_buf() },
-            _ => Error::Io { op: "follow symlink", path: path.to_path_buf(), source },
+            io::ErrorKind::NotFound => Error::PathNotFound {
+                path: path.to_path_buf(),
+            },
+            _ => Error::Io {
+                op: "follow symlink",
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         if !target.starts_with(boundary) {
-            return Err(Error::SymlinkEscapes { path: path.to_path_buf(), target });
+            return Err(Error::SymlinkEscapes {
+                path: path.to_path_buf(),
+                target,
+            });
         }
         let m = fs::metadata(&target).at("stat", &target)?;
         if m.is_dir() {
-            return Err(Error::SymlinkedDir { path: path.to_path_buf() });
+            return Err(Error::SymlinkedDir {
+                path: path.to_path_buf(),
+            });
         }
         m
     } else {
         meta
     };
     if !meta.is_file() {
-        return Err(Error::SpecialFile { path: path.to_path_buf() });
+        return Err(Error::SpecialFile {
+            path: path.to_path_buf(),
+        });
     }
     Ok(FileEntry {
         rel,

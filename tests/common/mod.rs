@@ -14,7 +14,10 @@ impl Workspace {
     /// An empty directory, not a repository.
     pub fn bare() -> Workspace {
         Workspace {
-            dir: tempfile::Builder::new().prefix("rvc-test-").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("rvc-test-")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -90,7 +93,10 @@ impl Workspace {
     /// Write `count` small files with distinct content under `dir`.
     pub fn many_files(&self, dir: &str, count: usize) {
         for i in 0..count {
-            self.write(&format!("{dir}/d{}/f{i}.bin", i % 7), format!("file number {i}\n").repeat(1 + i % 5));
+            self.write(
+                &format!("{dir}/d{}/f{i}.bin", i % 7),
+                format!("file number {i}\n").repeat(1 + i % 5),
+            );
         }
     }
 }
@@ -117,12 +123,18 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn verify_store(cache: &Path) -> usize {
     let mut n = 0;
     for (sub, tree) in [("objects", false), ("trees", true)] {
-        let Ok(fans) = std::fs::read_dir(cache.join(sub)) else { continue };
+        let Ok(fans) = std::fs::read_dir(cache.join(sub)) else {
+            continue;
+        };
         for fan in fans {
             let fan = fan.unwrap();
             for obj in std::fs::read_dir(fan.path()).unwrap() {
                 let obj = obj.unwrap();
-                let name = format!("{}{}", fan.file_name().to_str().unwrap(), obj.file_name().to_str().unwrap());
+                let name = format!(
+                    "{}{}",
+                    fan.file_name().to_str().unwrap(),
+                    obj.file_name().to_str().unwrap()
+                );
                 let data = std::fs::read(obj.path()).unwrap();
                 let actual = if tree {
                     let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
@@ -131,7 +143,12 @@ pub fn verify_store(cache: &Path) -> usize {
                 } else {
                     b3(&data)
                 };
-                assert_eq!(actual, name, "object {} is readable under a wrong id", obj.path().display());
+                assert_eq!(
+                    actual,
+                    name,
+                    "object {} is readable under a wrong id",
+                    obj.path().display()
+                );
                 n += 1;
             }
         }
