@@ -429,6 +429,10 @@ fn sync_filesystem(dir: &Path) -> Result<()> {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Every temporary file rvc writes starts with this. Scans of the workspace
+/// skip such files, and `checkout` removes leftovers of a killed process.
+pub const TEMP_PREFIX: &str = ".rvc-tmp-";
+
 /// Create a new, uniquely named temporary file in `dir` with `mode`
 /// (before the umask).
 pub(crate) fn create_temp(dir: &Path, mode: u32) -> Result<(PathBuf, File)> {
@@ -438,7 +442,7 @@ pub(crate) fn create_temp(dir: &Path, mode: u32) -> Result<(PathBuf, File)> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let path = dir.join(format!(".rvc-tmp-{}-{n}-{nanos:x}", std::process::id()));
+        let path = dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:x}", std::process::id()));
         match OpenOptions::new()
             .write(true)
             .read(true)

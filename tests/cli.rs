@@ -730,3 +730,32 @@ fn usage_errors_exit_2() {
     ws.rvc(&["frobnicate"]).assert().code(2);
     ws.rvc(&["checkout", "a", "b", "-o", "x"]).assert().code(2);
 }
+
+#[test]
+fn leftover_temp_files_of_a_killed_checkout_are_ignored_then_removed() {
+    let ws = Workspace::new();
+    ws.write("data/sub/a.txt", "a\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.write("data/sub/.rvc-tmp-999-0-0", "half a file");
+    ws.rvc(&["status", "--check"]).assert().success();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(!ws.path("data/sub/.rvc-tmp-999-0-0").exists());
+}
+
+#[test]
+fn killed_checkout_leaves_a_workspace_a_rerun_completes() {
+    let ws = Workspace::new();
+    ws.many_files("data", 3000);
+    ws.write("data/big.bin", vec![5u8; 24 << 20]);
+    ws.rvc(&["add", "data"]).assert().success();
+    for delay_ms in [5u64, 30, 100, 300] {
+        std::fs::remove_dir_all(ws.path("data")).unwrap();
+        let mut child = ws.rvc_process(&["checkout"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever was restored is correct; the rest comes back on a re-run.
+        ws.rvc(&["checkout"]).assert().success();
+        ws.rvc(&["status", "--check"]).assert().success();
+    }
+}

@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -409,7 +408,9 @@ fn remove_empty_dirs(dir: &Path) {
     let _ = fs::remove_dir(dir);
 }
 
-/// Remove empty directories under `root` that no wanted file needs.
+/// Remove empty directories under `root` that no wanted file needs, and
+/// temporary files left by a killed checkout (we hold the exclusive lock,
+/// so no other checkout is writing them).
 fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
     let needed: HashSet<&str> = wanted
         .iter()
@@ -418,12 +419,16 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
     fn walk(dir: &Path, rel: &str, needed: &HashSet<&str>) {
         let Ok(rd) = fs::read_dir(dir) else { return };
         for e in rd.flatten() {
-            if !e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
             let Ok(name) = e.file_name().into_string() else {
                 continue;
             };
+            let Ok(ft) = e.file_type() else { continue };
+            if !ft.is_dir() {
+                if name.starts_with(crate::store::TEMP_PREFIX) {
+                    let _ = fs::remove_file(e.path());
+                }
+                continue;
+            }
             let child = if rel.is_empty() {
                 name
             } else {
@@ -431,11 +436,8 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
             };
             walk(&e.path(), &child, needed);
             if !needed.contains(child.as_str()) {
-                match fs::remove_dir(e.path()) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {}
-                    Err(_) => {}
-                }
+                // Fails, as intended, when the directory is not empty.
+                let _ = fs::remove_dir(e.path());
             }
         }
     }

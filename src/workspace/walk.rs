@@ -82,6 +82,10 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
                 reason: "rvc does not track .git directories",
             });
         }
+        if name.starts_with(crate::store::TEMP_PREFIX) {
+            // A file rvc is writing (or a leftover of a killed checkout).
+            continue;
+        }
         let child = if rel.is_empty() {
             name
         } else {
