@@ -54,7 +54,9 @@ pub struct Pointer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
-    version: u32,
+    /// Checked before deserialising, see [`Pointer::parse`].
+    #[serde(rename = "version")]
+    _version: u32,
     path: String,
     kind: PointerKind,
     id: Id,
@@ -87,22 +89,28 @@ impl Pointer {
 
     /// Parse the pointer file at `file` from its `text`.
     pub fn parse(text: &str, file: &Path) -> Result<Pointer> {
-        let raw: Raw = toml::from_str(text).map_err(|e| Error::Pointer {
+        let syntax = |e: toml::de::Error| Error::Pointer {
             path: file.to_path_buf(),
             line: e.span().map(|s| line_of(text, s.start)),
             message: e.message().trim().replace('\n', "; "),
-        })?;
+        };
         let bad = |key: &str, message: String| Error::Pointer {
             path: file.to_path_buf(),
             line: key_line(text, key),
             message,
         };
-        if raw.version != VERSION {
-            return Err(bad(
-                "version",
-                format!("version {} is not supported by this rvc (it reads version {VERSION}); upgrade rvc", raw.version),
-            ));
+        // Check the version first: a newer format may have keys this rvc
+        // does not know, and "upgrade rvc" is the useful message then.
+        let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        if let Some(v) = table.get("version").and_then(toml::Value::as_integer) {
+            if v != i64::from(VERSION) {
+                return Err(bad(
+                    "version",
+                    format!("version {v} is not supported by this rvc (it reads version {VERSION}); upgrade rvc"),
+                ));
+            }
         }
+        let raw: Raw = toml::from_str(text).map_err(syntax)?;
         let expected = pointed_name(file)
             .ok_or_else(|| bad("path", "pointer file names must end in .rvc".into()))?;
         if raw.path != expected {
@@ -115,10 +123,12 @@ impl Pointer {
             (Some(count), Some(hash)) => Some(Rows { count, hash }),
             (None, None) => None,
             _ => {
-                return Err(bad(
-                    "rows",
-                    "rows and rows_hash must be given together".into(),
-                ))
+                let key = if raw.rows.is_some() {
+                    "rows"
+                } else {
+                    "rows_hash"
+                };
+                return Err(bad(key, "rows and rows_hash must be given together".into()));
             }
         };
         if raw.kind == PointerKind::File && raw.files != 1 {
@@ -167,8 +177,21 @@ pub fn pointer_path_for(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A TOML basic string. rvc escapes by itself, rather than through the
+/// `toml` crate, so pointer bytes never depend on a library version.
 fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -106,7 +106,8 @@ impl StatCache {
 
     /// Record what a file hashed to.
     pub fn insert(&mut self, rel: String, stamp: Stamp, known: Known) {
-        if self.entries.get(&rel) != Some(&(stamp, known)) || stamp.mtime_ns >= self.fence_ns {
+        let racy = stamp.mtime_ns >= self.fence_ns || stamp.ctime_ns >= self.fence_ns;
+        if racy || self.entries.get(&rel) != Some(&(stamp, known)) {
             self.entries.insert(rel, (stamp, known));
             self.dirty = true;
         }

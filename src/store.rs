@@ -429,9 +429,25 @@ fn sync_filesystem(dir: &Path) -> Result<()> {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Every temporary file rvc writes starts with this. Scans of the workspace
-/// skip such files, and `checkout` removes leftovers of a killed process.
-pub const TEMP_PREFIX: &str = ".rvc-tmp-";
+/// Every temporary file rvc writes is named `.rvc-tmp-<pid>-<n>-<hex>`.
+const TEMP_PREFIX: &str = ".rvc-tmp-";
+
+/// Whether `name` is exactly one of rvc's temporary file names. Scans of the
+/// workspace skip such files, and `checkout` removes leftovers of a killed
+/// process; a user file that merely starts with the prefix is data.
+pub fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hex = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    matches!(parts.as_slice(), [pid, n, t] if digits(pid) && digits(n) && hex(t))
+}
 
 /// Create a new, uniquely named temporary file in `dir` with `mode`
 /// (before the umask).

@@ -66,20 +66,18 @@ impl Tree {
     /// a path that could not be written back safely.
     pub fn from_entries(mut entries: Vec<Entry>) -> Result<Tree> {
         entries.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        let err = |line: usize, message: String| Error::Tree {
+            id: "(new)".into(),
+            line,
+            message,
+        };
         for (i, e) in entries.iter().enumerate() {
-            check_path(&e.path).map_err(|message| Error::Tree {
-                id: "(new)".into(),
-                line: i + 1,
-                message,
-            })?;
+            check_path(&e.path).map_err(|m| err(i + 1, m))?;
             if i > 0 && entries[i - 1].path == e.path {
-                return Err(Error::Tree {
-                    id: "(new)".into(),
-                    line: i + 1,
-                    message: format!("duplicate path {}", e.path),
-                });
+                return Err(err(i + 1, format!("duplicate path {}", e.path)));
             }
         }
+        check_no_file_parent(&entries).map_err(|(line, m)| err(line, m))?;
         Ok(Tree { entries })
     }
 
@@ -129,14 +127,19 @@ impl Tree {
                 + 1;
             err(line, "not valid UTF-8".into())
         })?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            return Err(err(
-                text.lines().count(),
-                "last line is not terminated".into(),
-            ));
-        }
+        let body = match text.strip_suffix('\n') {
+            Some(body) => body,
+            None if text.is_empty() => "",
+            None => {
+                let last = text.split('\n').count();
+                return Err(err(last, "last line is not terminated".into()));
+            }
+        };
+        let lines = body.split('\n').filter(|_| !text.is_empty());
         let mut entries: Vec<Entry> = Vec::new();
-        for (i, line) in text.lines().enumerate() {
+        // Split on '\n' only: a '\r' stays in its line and is refused as a
+        // control character, so an accepted listing re-encodes to its bytes.
+        for (i, line) in lines.enumerate() {
             let n = i + 1;
             let mut parts = line.splitn(4, ' ');
             let (Some(kind), Some(size), Some(fid), Some(path)) =
@@ -164,9 +167,6 @@ impl Tree {
                 if prev.path.as_bytes() >= path.as_bytes() {
                     return Err(err(n, format!("path {path} is out of order or repeated")));
                 }
-                if path.starts_with(&prev.path) && path.as_bytes()[prev.path.len()] == b'/' {
-                    return Err(err(n, format!("{path} is inside the file {}", prev.path)));
-                }
             }
             entries.push(Entry {
                 path: path.to_string(),
@@ -175,8 +175,25 @@ impl Tree {
                 id: fid,
             });
         }
+        check_no_file_parent(&entries).map_err(|(line, m)| err(line, m))?;
         Ok(Tree { entries })
     }
+}
+
+/// Refuse a file that is also used as a directory (`a` and `a/b`): such a
+/// tree cannot exist on disk. Entries must be sorted; errors carry the
+/// 1-based line of the offending entry.
+fn check_no_file_parent(entries: &[Entry]) -> std::result::Result<(), (usize, String)> {
+    let files: std::collections::HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+    for (i, e) in entries.iter().enumerate() {
+        for (pos, _) in e.path.match_indices('/') {
+            let parent = &e.path[..pos];
+            if files.contains(parent) {
+                return Err((i + 1, format!("{} is inside the file {parent}", e.path)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The tree id of raw listing bytes.

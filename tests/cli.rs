@@ -759,3 +759,15 @@ fn killed_checkout_leaves_a_workspace_a_rerun_completes() {
         ws.rvc(&["status", "--check"]).assert().success();
     }
 }
+
+#[test]
+fn regression_user_files_named_like_temp_files_are_data() {
+    let ws = Workspace::new();
+    ws.write("data/.rvc-tmp-notes.txt", "mine\n");
+    ws.write("data/.rvc-tmp-1-2-ABC", "also mine\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    let json = ws.json(&["ls", "data"]);
+    assert_eq!(json["files"].as_array().unwrap().len(), 2, "{json}");
+    ws.rvc(&["checkout"]).assert().success();
+    assert_eq!(ws.read("data/.rvc-tmp-notes.txt"), b"mine\n");
+}

@@ -15,21 +15,6 @@ use rvc::pointer::{Pointer, PointerKind};
 use rvc::tree::{self, Entry, Kind, Tree};
 use rvc::Id;
 
-/// Vectors that rvc gets wrong today, by the name of their `rejects` entry.
-/// They are skipped by the tests below and checked by the ignored test
-/// `known_bugs`; remove a name once its bug is fixed.
-const KNOWN_BAD_PARSE: &[&str] = &[
-    // Tree::parse compares each path only with the previous one, so a file
-    // `a` followed by `a.b` and then `a/b` is accepted.
-    "a path inside a file, another entry between",
-    // Tree::parse reads lines with `str::lines`, which strips a `\r` before
-    // the `\n`, so a listing that is not canonical parses.
-    "CRLF line ending",
-];
-/// Entry sets that `Tree::from_entries` accepts although no listing of them
-/// can be parsed back.
-const KNOWN_BAD_ENTRIES: &[&str] = &["a file and a path inside it"];
-
 fn load(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors")
@@ -293,9 +278,6 @@ fn trees() {
 fn malformed_listings_are_refused_with_their_line() {
     let file = load("trees.json");
     for v in list(&file, "rejects") {
-        if KNOWN_BAD_PARSE.contains(&name(v)) {
-            continue;
-        }
         let listing = build(&v["listing"]);
         match Tree::parse(&listing, "t") {
             Ok(t) => panic!("{}: accepted, {} entries", name(v), t.entries().len()),
@@ -311,9 +293,6 @@ fn malformed_listings_are_refused_with_their_line() {
 fn bad_entry_sets_are_refused() {
     let file = load("trees.json");
     for v in list(&file, "entries_rejects") {
-        if KNOWN_BAD_ENTRIES.contains(&name(v)) {
-            continue;
-        }
         let entries = list(v, "entries").iter().map(entry).collect();
         assert!(
             Tree::from_entries(entries).is_err(),
@@ -377,30 +356,4 @@ fn invalid_pointers_are_refused_with_file_and_line() {
             }
         }
     }
-}
-
-/// The behaviour the spec asks for in the cases listed in `KNOWN_BAD_*`.
-/// Run with `cargo test --test vectors -- --ignored`.
-#[test]
-#[ignore = "known bugs in Tree::parse and Tree::from_entries, see KNOWN_BAD_PARSE and KNOWN_BAD_ENTRIES"]
-fn known_bugs() {
-    let file = load("trees.json");
-    let mut wrong = Vec::new();
-    for v in list(&file, "rejects")
-        .iter()
-        .filter(|v| KNOWN_BAD_PARSE.contains(&name(v)))
-    {
-        if Tree::parse(&build(&v["listing"]), "t").is_ok() {
-            wrong.push(format!("Tree::parse accepts: {}", name(v)));
-        }
-    }
-    for v in list(&file, "entries_rejects")
-        .iter()
-        .filter(|v| KNOWN_BAD_ENTRIES.contains(&name(v)))
-    {
-        if Tree::from_entries(list(v, "entries").iter().map(entry).collect()).is_ok() {
-            wrong.push(format!("Tree::from_entries accepts: {}", name(v)));
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}");
 }

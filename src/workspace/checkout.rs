@@ -424,7 +424,7 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
             };
             let Ok(ft) = e.file_type() else { continue };
             if !ft.is_dir() {
-                if name.starts_with(crate::store::TEMP_PREFIX) {
+                if crate::store::is_temp_name(&name) {
                     let _ = fs::remove_file(e.path());
                 }
                 continue;

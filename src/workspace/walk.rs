@@ -82,7 +82,7 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
                 reason: "rvc does not track .git directories",
             });
         }
-        if name.starts_with(crate::store::TEMP_PREFIX) {
+        if crate::store::is_temp_name(&name) {
             // A file rvc is writing (or a leftover of a killed checkout).
             continue;
         }
