@@ -171,7 +171,9 @@ fn decode(bytes: &[u8]) -> Option<HashMap<String, (Stamp, Known)>> {
         return None;
     }
     let n = r.u64()?;
-    let mut map = HashMap::with_capacity(n.min(1 << 24) as usize);
+    // The count is untrusted: never reserve more entries than the bytes
+    // left could hold (an entry takes at least 69 bytes).
+    let mut map = HashMap::with_capacity(n.min((r.0.len() / 69) as u64) as usize);
     for _ in 0..n {
         let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
         let path = std::str::from_utf8(r.take(len)?).ok()?.to_string();
@@ -240,6 +242,10 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_none());
         }
+        // Found by fuzzing: a huge entry count must not reserve memory.
+        let mut huge = MAGIC.to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode(&huge).is_none());
     }
 
     #[test]

@@ -87,7 +87,9 @@ impl Tree {
 
     /// Total bytes of all files.
     pub fn size(&self) -> u64 {
-        self.entries.iter().map(|e| e.size).sum()
+        self.entries
+            .iter()
+            .fold(0u64, |acc, e| acc.saturating_add(e.size))
     }
 
     /// The canonical listing, as hashed and stored.
