@@ -80,6 +80,13 @@ pub enum Error {
         message: String,
     },
 
+    #[error("stored manifest {id} is malformed at line {line}: {message}")]
+    Manifest {
+        id: String,
+        line: usize,
+        message: String,
+    },
+
     #[error("object {id} is not in the local store")]
     ObjectMissing { id: String },
 
@@ -153,7 +160,7 @@ impl Error {
                 "restore the pointer from git (`git checkout -- FILE`) or re-create it with `rvc add`".into()
             }
             Error::Config { .. } => "fix the file by hand; the format is described in docs/format.md".into(),
-            Error::Tree { .. } | Error::ObjectCorrupt { .. } => {
+            Error::Tree { .. } | Error::Manifest { .. } | Error::ObjectCorrupt { .. } => {
                 "the store is damaged; re-add the data or fetch it again from a remote".into()
             }
             Error::ObjectMissing { .. } => {

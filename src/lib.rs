@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod hash;
 pub mod id;
+pub mod lock;
 mod mmap;
 pub mod pointer;
 pub mod progress;

@@ -4,7 +4,7 @@
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::config::{self, Config};
 use crate::error::{Error, IoContext, Result};
@@ -199,50 +199,22 @@ impl Repo {
         self.root.join(rel)
     }
 
-    /// Take the repository lock: exclusive for commands that write the
-    /// workspace or store, shared for readers. Waits up to the configured
-    /// timeout (`lock_timeout` under `[core]`, or `RVC_LOCK_TIMEOUT`).
-    pub fn lock(&self, exclusive: bool) -> Result<RepoLock> {
-        let path = self.rvc_dir().join("state").join("lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .at("open lock file", &path)?;
-        let timeout = std::env::var("RVC_LOCK_TIMEOUT")
+    /// How long to wait for a lock: `RVC_LOCK_TIMEOUT` (seconds), else
+    /// `lock_timeout` under `[core]`, else 60 s.
+    pub fn lock_timeout(&self) -> Duration {
+        std::env::var("RVC_LOCK_TIMEOUT")
             .ok()
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs)
             .or(self.config.lock_timeout)
-            .unwrap_or(config::DEFAULT_LOCK_TIMEOUT);
-        let start = Instant::now();
-        loop {
-            let got = if exclusive {
-                file.try_lock()
-            } else {
-                file.try_lock_shared()
-            };
-            match got {
-                Ok(()) => return Ok(RepoLock { _file: file }),
-                Err(fs::TryLockError::WouldBlock) => {
-                    if start.elapsed() >= timeout {
-                        return Err(Error::Locked {
-                            path,
-                            waited_secs: timeout.as_secs(),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(fs::TryLockError::Error(source)) => {
-                    return Err(Error::Io {
-                        op: "lock",
-                        path,
-                        source,
-                    })
-                }
-            }
-        }
+            .unwrap_or(config::DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// Take the repository lock: exclusive for commands that write the
+    /// workspace or store, shared for readers.
+    pub fn lock(&self, exclusive: bool) -> Result<RepoLock> {
+        let path = self.rvc_dir().join("state").join("lock");
+        crate::lock::acquire(&path, exclusive, self.lock_timeout())
     }
 
     /// Make sure git ignores the tracked path `rel`, by adding `/<name>` to
@@ -280,10 +252,7 @@ impl Repo {
 }
 
 /// Holds the repository lock until dropped.
-#[derive(Debug)]
-pub struct RepoLock {
-    _file: fs::File,
-}
+pub type RepoLock = crate::lock::FileLock;
 
 fn escape_gitignore(name: &str) -> String {
     let mut out = String::new();

@@ -92,17 +92,17 @@ fn re_adding_unchanged_data_reads_nothing() {
     let ws = Workspace::new();
     ws.many_files("data", 50);
     let first = ws.json(&["add", "data"]);
-    assert_eq!(first[0]["hashed"], 50);
+    assert_eq!(first["paths"][0]["hashed"], 50);
     // Let the files' times fall behind the stat cache's own time.
     std::thread::sleep(std::time::Duration::from_millis(20));
     ws.rvc(&["status"]).assert().success();
     let second = ws.json(&["add", "data"]);
-    assert_eq!(second[0]["hashed"], 0, "{second}");
-    assert_eq!(second[0]["updated"], false);
+    assert_eq!(second["paths"][0]["hashed"], 0, "{second}");
+    assert_eq!(second["paths"][0]["updated"], false);
     ws.write("data/d0/f0.bin", "changed\n");
     let third = ws.json(&["add", "data"]);
-    assert_eq!(third[0]["hashed"], 1, "{third}");
-    assert_eq!(third[0]["updated"], true);
+    assert_eq!(third["paths"][0]["hashed"], 1, "{third}");
+    assert_eq!(third["paths"][0]["updated"], true);
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn status_reports_missing_and_not_in_cache() {
     ws.write("two.txt", "2\n");
     ws.rvc(&["add", "one.txt", "two.txt"]).assert().success();
     std::fs::remove_file(ws.path("one.txt")).unwrap();
-    std::fs::remove_dir_all(ws.path(".rvc/cache/objects")).unwrap();
+    std::fs::remove_dir_all(ws.path(".rvc/cache/chunks")).unwrap();
     let json = ws.json(&["status"]);
     assert_eq!(json[0]["path"], "one.txt");
     assert_eq!(json[0]["state"], "missing");
@@ -567,7 +567,7 @@ fn corrupt_object_is_never_written_to_the_workspace() {
     ws.write("f.txt", "good content\n");
     ws.rvc(&["add", "f.txt"]).assert().success();
     let id = b3(b"good content\n");
-    let obj = ws.path(&format!(".rvc/cache/objects/{}/{}", &id[..2], &id[2..]));
+    let obj = ws.path(&format!(".rvc/cache/chunks/{}/{}", &id[..2], &id[2..]));
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::write(&obj, "bad content!\n").unwrap();
@@ -667,18 +667,14 @@ fn full_disk_leaves_the_store_consistent() {
     ws.write(".rvc/config.local.toml", "[cache]\ndir = \"small-cache\"\n");
     std::fs::create_dir(ws.path("small-cache")).unwrap();
     ws.write("small.txt", "fits\n");
-    ws.write(
-        "big.bin",
-        (0..3_000_000u32)
-            .map(|i| (i * 7 % 256) as u8)
-            .collect::<Vec<_>>(),
-    );
+    // Incompressible, so zstd cannot make it fit.
+    ws.write("big.bin", common::noise(3_000_000, 1));
     let rvc = assert_cmd::cargo::cargo_bin("rvc");
     let script = format!(
         "mount -t tmpfs -o size=1m tmpfs small-cache || exit 99
          {rvc} add big.bin; echo \"big-exit=$?\"
          test -e big.bin.rvc && echo pointer-written
-         echo \"tmp=$(ls small-cache/tmp | wc -l) objects=$(find small-cache/objects -type f | wc -l)\"
+         echo \"tmp=$(ls small-cache/tmp | wc -l) objects=$(find small-cache/chunks small-cache/manifests -type f | wc -l)\"
          {rvc} add small.txt; echo \"small-exit=$?\"
          {rvc} status --check; echo \"status-exit=$?\"",
         rvc = rvc.display()

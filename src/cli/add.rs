@@ -20,13 +20,14 @@ pub struct Args {
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     let bar = Bar::new();
-    let outcomes = rvc::workspace::add(&repo, cwd, &args.paths, &bar)?;
+    let report = rvc::workspace::add(&repo, cwd, &args.paths, &bar)?;
     if args.json {
-        print_json(&outcomes);
+        print_json(&report);
         return Ok(ExitCode::SUCCESS);
     }
+    let outcomes = &report.paths;
     let mut to_commit = Vec::new();
-    for o in &outcomes {
+    for o in outcomes {
         let p = &o.pointer;
         let what = match p.kind {
             PointerKind::File => format!("file, {}", bytes(p.size)),
@@ -56,6 +57,13 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 to_commit.push(file);
             }
         }
+    }
+    if report.stored.new_objects > 0 {
+        println!(
+            "stored {} in {}",
+            bytes(report.stored.new_bytes),
+            plural(report.stored.new_objects, "new object", "new objects")
+        );
     }
     if !to_commit.is_empty() && repo.in_git() {
         eprintln!("next: git add {}", to_commit.join(" "));

@@ -11,6 +11,7 @@ use crate::pointer::{self, Pointer, PointerKind};
 use crate::progress::Progress;
 use crate::repo::{self, Repo};
 use crate::statcache::Known;
+use crate::store::BatchStats;
 
 /// What `add` did for one path.
 #[derive(Debug, serde::Serialize)]
@@ -26,6 +27,14 @@ pub struct AddOutcome {
     pub gitignore_updated: bool,
 }
 
+/// What `add` did.
+#[derive(Debug, serde::Serialize)]
+pub struct AddReport {
+    pub paths: Vec<AddOutcome>,
+    /// Objects new to the store, and their bytes on disk.
+    pub stored: BatchStats,
+}
+
 /// Track `paths` (relative to `cwd`): hash them, store their content and
 /// write `PATH.rvc` beside each. Nothing is written until every path has
 /// been read and stored, and objects are durable before any pointer names
@@ -35,7 +44,7 @@ pub fn add(
     cwd: &Path,
     paths: &[PathBuf],
     progress: &dyn Progress,
-) -> Result<Vec<AddOutcome>> {
+) -> Result<AddReport> {
     let _lock = repo.lock(true)?;
     let mut rels: Vec<String> = Vec::new();
     for p in paths {
@@ -58,6 +67,9 @@ pub fn add(
 
     let mut cache = repo.stat_cache();
     let store = repo.store();
+    // Held until the pointers are written, so `gc` cannot sweep new objects
+    // before a pointer names them.
+    let _store_lock = store.lock(false, repo.lock_timeout())?;
     let batch = store.batch();
     let mut pending = Vec::new();
     for rel in rels {
@@ -113,7 +125,7 @@ pub fn add(
         pending.push((rel, pointer, hashed));
     }
     // Objects become durable and visible before any pointer refers to them.
-    batch.commit()?;
+    let stored = batch.commit()?;
 
     let mut outcomes = Vec::new();
     for (rel, pointer, hashed) in pending {
@@ -134,7 +146,10 @@ pub fn add(
         });
     }
     cache.save()?;
-    Ok(outcomes)
+    Ok(AddReport {
+        paths: outcomes,
+        stored,
+    })
 }
 
 /// The repository-relative path to track for the argument `p`.

@@ -7,7 +7,7 @@ mod ls;
 mod status;
 pub mod walk;
 
-pub use add::{add, AddOutcome};
+pub use add::{add, AddOutcome, AddReport};
 pub use checkout::{
     checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
 };

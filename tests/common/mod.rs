@@ -106,6 +106,19 @@ pub fn clean_env(cmd: &mut assert_cmd::Command) {
     cmd.env("NO_COLOR", "1");
 }
 
+/// `len` pseudo-random (incompressible) bytes, the same for the same seed.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
 /// BLAKE3 of `data` as hex, computed independently of rvc.
 pub fn b3(data: &[u8]) -> String {
     blake3::hash(data).to_hex().to_string()
@@ -119,12 +132,25 @@ pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Check every object in a store against its name; returns how many.
+/// Decode a stored chunk (1 header byte, then raw or zstd bytes),
+/// independently of rvc's own code.
+pub fn decode_chunk(stored: &[u8]) -> Vec<u8> {
+    match stored.split_first() {
+        Some((0, rest)) => rest.to_vec(),
+        Some((1, rest)) => zstd::decode_all(rest).expect("a valid zstd frame"),
+        other => panic!("bad chunk header {:?}", other.map(|o| o.0)),
+    }
+}
+
+/// Check every object in a store against its name; returns how many. Chunks
+/// must hash to their name, trees too (in derive-key mode), and every
+/// manifest must rebuild a file that hashes to the manifest's name.
 pub fn verify_store(cache: &Path) -> usize {
     let mut n = 0;
-    for (sub, tree) in [("objects", false), ("trees", true)] {
+    let read_area = |sub: &str| -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
         let Ok(fans) = std::fs::read_dir(cache.join(sub)) else {
-            continue;
+            return out;
         };
         for fan in fans {
             let fan = fan.unwrap();
@@ -135,23 +161,44 @@ pub fn verify_store(cache: &Path) -> usize {
                     fan.file_name().to_str().unwrap(),
                     obj.file_name().to_str().unwrap()
                 );
-                let data = std::fs::read(obj.path()).unwrap();
-                let actual = if tree {
-                    let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
-                    h.update(&data);
-                    h.finalize().to_hex().to_string()
-                } else {
-                    b3(&data)
-                };
-                assert_eq!(
-                    actual,
-                    name,
-                    "object {} is readable under a wrong id",
-                    obj.path().display()
-                );
-                n += 1;
+                out.push((name, std::fs::read(obj.path()).unwrap()));
             }
         }
+        out
+    };
+    let mut chunks = std::collections::HashMap::new();
+    for (name, stored) in read_area("chunks") {
+        let data = decode_chunk(&stored);
+        assert_eq!(b3(&data), name, "chunk {name} is readable under a wrong id");
+        chunks.insert(name, data);
+        n += 1;
+    }
+    for (name, listing) in read_area("trees") {
+        let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
+        h.update(&listing);
+        assert_eq!(
+            h.finalize().to_hex().to_string(),
+            name,
+            "tree {name} is readable under a wrong id"
+        );
+        n += 1;
+    }
+    for (name, manifest) in read_area("manifests") {
+        let mut h = blake3::Hasher::new();
+        for line in String::from_utf8(manifest).unwrap().lines() {
+            let (chunk, size) = line.split_once(' ').unwrap();
+            let data = chunks
+                .get(chunk)
+                .unwrap_or_else(|| panic!("manifest {name} names a missing chunk {chunk}"));
+            assert_eq!(data.len().to_string(), size);
+            h.update(data);
+        }
+        assert_eq!(
+            h.finalize().to_hex().to_string(),
+            name,
+            "manifest {name} rebuilds a different file"
+        );
+        n += 1;
     }
     n
 }

@@ -1,0 +1,141 @@
+//! Chunks: how file content is cut, encoded and decoded.
+//!
+//! Files up to [`WHOLE_FILE_MAX`] bytes are stored as one chunk, so their
+//! chunk id is their file id. Larger files are cut by content-defined
+//! chunking (FastCDC, 2020 variant) into chunks of [`MIN`]..[`MAX`] bytes
+//! averaging [`AVG`], so that two checkpoints sharing frozen tensors share
+//! those chunks even when other bytes move. The sizes were chosen by
+//! measurement (`benches/chunking.rs`, see docs/store.md).
+//!
+//! A chunk object is one header byte and a payload: `0` and the raw bytes,
+//! or `1` and a zstd frame of them. zstd is kept only when it saves at least
+//! 1/16 of the bytes: model weights barely compress, text does.
+
+use crate::error::{Error, Result};
+use crate::id::Id;
+
+/// Files of at most this many bytes are one chunk.
+pub const WHOLE_FILE_MAX: u64 = 4 << 20;
+/// FastCDC minimum chunk size.
+pub const MIN: usize = 256 << 10;
+/// FastCDC average chunk size.
+pub const AVG: usize = 1 << 20;
+/// FastCDC maximum chunk size.
+pub const MAX: usize = 4 << 20;
+/// No chunk decodes to more than this, whatever its header claims.
+pub const DECODED_LIMIT: usize = 16 << 20;
+
+const RAW: u8 = 0;
+const ZSTD: u8 = 1;
+
+/// zstd level for whole small files (mostly text: worth a little effort).
+const LEVEL_WHOLE: i32 = 3;
+/// zstd level for pieces of large files (mostly weights: speed first).
+const LEVEL_PIECE: i32 = 1;
+
+/// Cut `data` into content-defined chunks: `(offset, length)` in order.
+pub fn cut(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + Send + '_ {
+    fastcdc::v2020::FastCDC::new(data, MIN, AVG, MAX).map(|c| (c.offset, c.length))
+}
+
+/// Encode chunk bytes for storage, compressing when it pays.
+pub fn encode(data: &[u8], whole_file: bool) -> Vec<u8> {
+    let level = if whole_file { LEVEL_WHOLE } else { LEVEL_PIECE };
+    if data.len() >= 64 {
+        if let Ok(z) = zstd::bulk::compress(data, level) {
+            if z.len() + data.len() / 16 < data.len() {
+                let mut out = Vec::with_capacity(z.len() + 1);
+                out.push(ZSTD);
+                out.extend_from_slice(&z);
+                return out;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(data.len() + 1);
+    out.push(RAW);
+    out.extend_from_slice(data);
+    out
+}
+
+/// Decode a stored chunk and check it against `id`.
+pub fn decode(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
+    let corrupt = |actual: String| Error::ObjectCorrupt {
+        id: id.to_hex(),
+        actual,
+    };
+    let data = match stored.split_first() {
+        Some((&RAW, rest)) => rest.to_vec(),
+        Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT)
+            .map_err(|e| corrupt(format!("an undecodable zstd frame ({e})")))?,
+        Some((other, _)) => return Err(corrupt(format!("an unknown chunk header byte {other}"))),
+        None => return Err(corrupt("an empty object file".into())),
+    };
+    let actual = crate::hash::hash_bytes(&data);
+    if actual != *id {
+        return Err(corrupt(actual.to_hex()));
+    }
+    Ok(data)
+}
+
+/// The decoded size of a stored chunk, from its header, without decoding.
+pub fn decoded_size(stored_head: &[u8], stored_len: u64) -> Option<u64> {
+    match stored_head.split_first()? {
+        (&RAW, _) => Some(stored_len - 1),
+        (&ZSTD, frame) => zstd::zstd_safe::get_frame_content_size(frame)
+            .ok()
+            .flatten(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_raw_and_compressed() {
+        for data in [
+            vec![],
+            vec![1u8; 10],
+            b"abc ".repeat(1000),
+            (0..5000u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+                .collect(),
+        ] {
+            let id = crate::hash::hash_bytes(&data);
+            let stored = encode(&data, true);
+            assert_eq!(decode(&stored, &id).unwrap(), data);
+            assert_eq!(
+                decoded_size(&stored[..stored.len().min(32)], stored.len() as u64),
+                Some(data.len() as u64)
+            );
+        }
+        assert_eq!(encode(&b"abc ".repeat(1000), true)[0], ZSTD);
+    }
+
+    #[test]
+    fn damaged_chunks_are_refused() {
+        let data = b"hello world ".repeat(100);
+        let id = crate::hash::hash_bytes(&data);
+        let mut stored = encode(&data, false);
+        let last = stored.len() - 1;
+        stored[last] ^= 1;
+        assert!(decode(&stored, &id).is_err());
+        assert!(decode(&[], &id).is_err());
+        assert!(decode(&[7, 1, 2], &id).is_err());
+    }
+
+    #[test]
+    fn cuts_cover_the_input() {
+        let data: Vec<u8> = (0..10_000_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
+        let mut next = 0;
+        for (off, len) in cut(&data) {
+            assert_eq!(off, next);
+            assert!(len <= MAX);
+            next = off + len;
+        }
+        assert_eq!(next, data.len());
+    }
+}

@@ -1,0 +1,460 @@
+//! The local content store, `.rvc/cache` by default.
+//!
+//! ```text
+//! chunks/<2 hex>/<62 hex>     a chunk: 1 header byte + raw or zstd bytes,
+//!                             named by BLAKE3 of the uncompressed bytes
+//! manifests/<2 hex>/<62 hex>  the chunk list of a file stored in pieces,
+//!                             named by the file id
+//! trees/<2 hex>/<62 hex>      tree listings, named by their tree id
+//! tmp/                        objects being written
+//! quarantine/                 corrupt objects moved aside by `fsck --repair`
+//! lock                        shared by writers, exclusive for `gc`
+//! ```
+//!
+//! A file of at most [`chunk::WHOLE_FILE_MAX`] bytes is one chunk, so its
+//! chunk id is its file id. A larger file is cut into content-defined
+//! chunks and gets a manifest; identical chunks are stored once, across
+//! files, checkpoints and datasets. See [`chunk`] for the encoding.
+//!
+//! **Writes are atomic and batched** ([`Batch`]): objects are written to
+//! `tmp/`, hashed from the very bytes written, made durable with one
+//! filesystem sync, then renamed into place in dependency order (chunks,
+//! then manifests, then trees) so that an object is never visible before
+//! what it refers to. An existing object counts as written.
+//!
+//! **Reads are verified** ([`Store::restore_file`], [`Store::get_tree`]):
+//! every chunk is checked against its id, every rebuilt file against its
+//! file id, and nothing that fails reaches its destination.
+
+pub mod chunk;
+pub mod manifest;
+mod read;
+mod write;
+
+pub use write::{Batch, BatchStats};
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, IoContext, Result};
+use crate::id::{self, Id};
+use crate::lock::{self, FileLock};
+use manifest::Manifest;
+
+/// What a user-visible stored object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    File,
+    Tree,
+}
+
+/// A user-visible object found in the store: a file or a tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StoredObject {
+    pub kind: ObjectKind,
+    pub id: Id,
+}
+
+/// The three kinds of object files the store keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    Chunk,
+    Manifest,
+    Tree,
+}
+
+impl Area {
+    pub const ALL: [Area; 3] = [Area::Chunk, Area::Manifest, Area::Tree];
+
+    fn dir(self) -> &'static str {
+        match self {
+            Area::Chunk => "chunks",
+            Area::Manifest => "manifests",
+            Area::Tree => "trees",
+        }
+    }
+}
+
+/// One object file in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ObjectRef {
+    pub area: Area,
+    pub id: Id,
+}
+
+/// Content to keep: the roots of a reachability walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Root {
+    File(Id),
+    Tree(Id),
+}
+
+/// What a reachability walk found.
+#[derive(Debug, Default)]
+pub struct Reach {
+    /// Present objects, with their size on disk.
+    pub present: HashMap<ObjectRef, u64>,
+    /// Referenced objects that are not in the store.
+    pub missing: Vec<ObjectRef>,
+    /// Objects that are present but could not be read (damaged manifests or
+    /// trees); what they refer to is unknown.
+    pub unreadable: Vec<(ObjectRef, String)>,
+}
+
+impl Reach {
+    /// Bytes on disk of everything present.
+    pub fn stored_bytes(&self) -> u64 {
+        self.present.values().sum()
+    }
+}
+
+/// A content store rooted at a directory.
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Open (and if needed create) the store at `root`.
+    pub fn open(root: &Path) -> Result<Store> {
+        for sub in ["chunks", "manifests", "trees", "tmp"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).at("create directory", &dir)?;
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn path_of(&self, o: ObjectRef) -> PathBuf {
+        let hex = o.id.to_hex();
+        self.root.join(o.area.dir()).join(&hex[..2]).join(&hex[2..])
+    }
+
+    fn exists(&self, area: Area, id: &Id) -> bool {
+        self.path_of(ObjectRef { area, id: *id }).is_file()
+    }
+
+    /// Lock the store: shared while writing objects and the pointers that
+    /// name them, exclusive for `gc`. The store may be shared by several
+    /// repositories, so this lock lives in the store, not the workspace.
+    pub fn lock(&self, exclusive: bool, timeout: Duration) -> Result<FileLock> {
+        lock::acquire(&self.root.join("lock"), exclusive, timeout)
+    }
+
+    /// Whether the file content `id` is stored (as one chunk or a manifest).
+    /// `fsck` is what checks that a manifest's chunks are all there.
+    pub fn contains(&self, id: &Id) -> bool {
+        self.exists(Area::Chunk, id) || self.exists(Area::Manifest, id)
+    }
+
+    /// Whether the tree `id` is stored.
+    pub fn contains_tree(&self, id: &Id) -> bool {
+        self.exists(Area::Tree, id)
+    }
+
+    /// Start a batch of writes.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// The manifest of a file stored in pieces, if it is one.
+    pub fn manifest(&self, id: &Id) -> Result<Option<Manifest>> {
+        let path = self.path_of(ObjectRef {
+            area: Area::Manifest,
+            id: *id,
+        });
+        match fs::read(&path) {
+            Ok(bytes) => Manifest::parse(&bytes, id).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Io {
+                op: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Every object file of `area`, with its size on disk.
+    pub fn list_area(&self, area: Area) -> Result<Vec<(Id, u64)>> {
+        self.list_area_prefix(area, "")
+    }
+
+    fn list_area_prefix(&self, area: Area, prefix: &str) -> Result<Vec<(Id, u64)>> {
+        let base = self.root.join(area.dir());
+        let fans: Vec<String> = if prefix.len() >= 2 {
+            vec![prefix[..2].to_string()]
+        } else {
+            match fs::read_dir(&base) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.len() == 2 && n.starts_with(prefix))
+                    .collect(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(source) => {
+                    return Err(Error::Io {
+                        op: "list",
+                        path: base,
+                        source,
+                    })
+                }
+            }
+        };
+        let per_fan: Vec<Vec<(Id, u64)>> = fans
+            .par_iter()
+            .map(|fan| {
+                let dir = base.join(fan);
+                let rd = match fs::read_dir(&dir) {
+                    Ok(rd) => rd,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(source) => {
+                        return Err(Error::Io {
+                            op: "list",
+                            path: dir,
+                            source,
+                        })
+                    }
+                };
+                let mut out = Vec::new();
+                for e in rd {
+                    let e = e.at("list", &dir)?;
+                    let Ok(rest) = e.file_name().into_string() else {
+                        continue;
+                    };
+                    let full = format!("{fan}{rest}");
+                    if let (true, Ok(id)) = (full.starts_with(prefix), Id::parse(&full)) {
+                        let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                        out.push((id, len));
+                    }
+                }
+                Ok(out)
+            })
+            .collect::<Result<_>>()?;
+        let mut all: Vec<(Id, u64)> = per_fan.into_iter().flatten().collect();
+        all.sort_unstable();
+        Ok(all)
+    }
+
+    /// Every user-visible object (files and trees), sorted.
+    pub fn list(&self) -> Result<Vec<StoredObject>> {
+        self.list_prefix("")
+    }
+
+    fn list_prefix(&self, prefix: &str) -> Result<Vec<StoredObject>> {
+        let mut files: HashSet<Id> = HashSet::new();
+        for area in [Area::Chunk, Area::Manifest] {
+            files.extend(
+                self.list_area_prefix(area, prefix)?
+                    .into_iter()
+                    .map(|(id, _)| id),
+            );
+        }
+        let mut out: Vec<StoredObject> = files
+            .into_iter()
+            .map(|id| StoredObject {
+                kind: ObjectKind::File,
+                id,
+            })
+            .collect();
+        out.extend(
+            self.list_area_prefix(Area::Tree, prefix)?
+                .into_iter()
+                .map(|(id, _)| StoredObject {
+                    kind: ObjectKind::Tree,
+                    id,
+                }),
+        );
+        out.sort();
+        Ok(out)
+    }
+
+    /// Find the one object whose id starts with `prefix`.
+    pub fn resolve(&self, prefix: &str) -> Result<StoredObject> {
+        let prefix = id::parse_prefix(prefix)?;
+        let found = self.list_prefix(&prefix)?;
+        match found.as_slice() {
+            [] => Err(Error::UnknownId { prefix }),
+            [one] => Ok(*one),
+            many => Err(Error::AmbiguousId {
+                prefix,
+                candidates: many
+                    .iter()
+                    .map(|o| format!("{} ({:?})", o.id.short(), o.kind).to_lowercase())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Every object reachable from `roots`, with what is missing.
+    pub fn reachable(&self, roots: impl IntoIterator<Item = Root>) -> Reach {
+        let mut reach = Reach::default();
+        let mut files: HashSet<Id> = HashSet::new();
+        let mut trees: HashSet<Id> = HashSet::new();
+        for r in roots {
+            match r {
+                Root::File(id) => files.insert(id),
+                Root::Tree(id) => trees.insert(id),
+            };
+        }
+        for id in trees {
+            let o = ObjectRef {
+                area: Area::Tree,
+                id,
+            };
+            match self.get_tree(&id) {
+                Ok(tree) => {
+                    reach.present.insert(o, self.size_on_disk(o));
+                    files.extend(tree.entries().iter().map(|e| e.id));
+                }
+                Err(Error::ObjectMissing { .. }) => reach.missing.push(o),
+                Err(e) => {
+                    reach.present.insert(o, self.size_on_disk(o));
+                    reach.unreadable.push((o, e.to_string()));
+                }
+            }
+        }
+        // Each file is one chunk, or a manifest and its chunks.
+        let found: Vec<Reach> = files
+            .into_par_iter()
+            .map(|id| {
+                let mut r = Reach::default();
+                let chunk = ObjectRef {
+                    area: Area::Chunk,
+                    id,
+                };
+                if let Some(size) = self.size_if_present(chunk) {
+                    r.present.insert(chunk, size);
+                    return r;
+                }
+                let m = ObjectRef {
+                    area: Area::Manifest,
+                    id,
+                };
+                let Some(size) = self.size_if_present(m) else {
+                    r.missing.push(chunk);
+                    return r;
+                };
+                r.present.insert(m, size);
+                match self.manifest(&id) {
+                    Ok(Some(manifest)) => {
+                        for p in manifest.pieces {
+                            let c = ObjectRef {
+                                area: Area::Chunk,
+                                id: p.id,
+                            };
+                            match self.size_if_present(c) {
+                                Some(size) => {
+                                    r.present.insert(c, size);
+                                }
+                                None => r.missing.push(c),
+                            }
+                        }
+                    }
+                    Ok(None) => r.missing.push(m),
+                    Err(e) => r.unreadable.push((m, e.to_string())),
+                }
+                r
+            })
+            .collect();
+        for r in found {
+            reach.present.extend(r.present);
+            reach.missing.extend(r.missing);
+            reach.unreadable.extend(r.unreadable);
+        }
+        reach.missing.sort();
+        reach.missing.dedup();
+        reach
+    }
+
+    fn size_if_present(&self, o: ObjectRef) -> Option<u64> {
+        fs::metadata(self.path_of(o))
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    }
+
+    fn size_on_disk(&self, o: ObjectRef) -> u64 {
+        self.size_if_present(o).unwrap_or(0)
+    }
+
+    /// Delete an object file. Only `gc` calls this, under the exclusive lock.
+    pub fn remove(&self, o: ObjectRef) -> Result<()> {
+        let path = self.path_of(o);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(Error::Io {
+                op: "remove",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Move a damaged object to `quarantine/`, out of the way of a later
+    /// write of the same id. Returns where it went.
+    pub fn quarantine(&self, o: ObjectRef) -> Result<PathBuf> {
+        let dir = self.root.join("quarantine").join(o.area.dir());
+        fs::create_dir_all(&dir).at("create directory", &dir)?;
+        let dest = dir.join(o.id.to_hex());
+        let src = self.path_of(o);
+        fs::rename(&src, &dest).at("move to quarantine", &src)?;
+        Ok(dest)
+    }
+
+    /// Temporary files left in `tmp/` by interrupted writes.
+    pub fn temp_files(&self) -> Result<Vec<(PathBuf, u64)>> {
+        let dir = self.root.join("tmp");
+        let mut out = Vec::new();
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "list",
+                    path: dir,
+                    source,
+                })
+            }
+        };
+        for e in rd.flatten() {
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+            out.push((e.path(), len));
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Every temporary file rvc writes is named `.rvc-tmp-<pid>-<n>-<hex>`.
+pub(crate) const TEMP_PREFIX: &str = ".rvc-tmp-";
+
+/// Whether `name` is exactly one of rvc's temporary file names. Scans of the
+/// workspace skip such files, and `checkout` removes leftovers of a killed
+/// process; a user file that merely starts with the prefix is data.
+pub fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hex = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    matches!(parts.as_slice(), [pid, n, t] if digits(pid) && digits(n) && hex(t))
+}
+
+pub(crate) use write::create_temp;

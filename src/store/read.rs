@@ -1,0 +1,192 @@
+//! Reading from the store. Everything read is verified against its id.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::{chunk, create_temp, Area, ObjectRef, Store};
+use crate::error::{Error, IoContext, Result};
+use crate::hash::{self, FileDigest};
+use crate::id::Id;
+use crate::tree::{self, Tree};
+
+impl Store {
+    /// Read and verify a stored tree.
+    pub fn get_tree(&self, id: &Id) -> Result<Tree> {
+        let path = self.path_of(ObjectRef {
+            area: Area::Tree,
+            id: *id,
+        });
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::ObjectMissing { id: id.to_hex() })
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "read",
+                    path,
+                    source,
+                })
+            }
+        };
+        let actual = tree::id_of_listing(&bytes);
+        if actual != *id {
+            return Err(Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        Tree::parse(&bytes, &id.to_hex())
+    }
+
+    /// Read and verify one chunk.
+    pub fn read_chunk(&self, id: &Id) -> Result<Vec<u8>> {
+        let path = self.path_of(ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        });
+        let stored = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::ObjectMissing { id: id.to_hex() })
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "read",
+                    path,
+                    source,
+                })
+            }
+        };
+        chunk::decode(&stored, id)
+    }
+
+    /// The size of the stored file `id`.
+    pub fn file_size(&self, id: &Id) -> Result<u64> {
+        let path = self.path_of(ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        });
+        if let Ok(mut f) = File::open(&path) {
+            let len = f.metadata().at("stat", &path)?.len();
+            let mut head = [0u8; 32];
+            let n = f.read(&mut head).at("read", &path)?;
+            return chunk::decoded_size(&head[..n], len).ok_or_else(|| Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: "an unreadable chunk header".into(),
+            });
+        }
+        match self.manifest(id)? {
+            Some(m) => Ok(m.size()),
+            None => Err(Error::ObjectMissing { id: id.to_hex() }),
+        }
+    }
+
+    /// Write the file `id` to `dest`, atomically and verified: every chunk
+    /// is checked as it is read, the rebuilt file is hashed, and `dest` is
+    /// replaced only when it matches `id`. Chunks of a large file are
+    /// fetched and written in parallel. Returns the digest of what was
+    /// written; its rows are `None` when the name says row file but the
+    /// content cannot be read as rows.
+    pub fn restore_file(&self, id: &Id, dest: &Path, exec: bool) -> Result<FileDigest> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        let digest_of = |data: &[u8]| {
+            hash::digest_bytes(data, &name, dest).unwrap_or(FileDigest {
+                id: hash::hash_bytes(data),
+                size: data.len() as u64,
+                rows: None,
+            })
+        };
+        // Look the object up before creating anything at the destination.
+        let single = match self.read_chunk(id) {
+            Ok(data) => Some(data),
+            Err(Error::ObjectMissing { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let manifest = match single {
+            Some(_) => None,
+            None => Some(
+                self.manifest(id)?
+                    .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?,
+            ),
+        };
+        let (tmp_path, mut tmp) = create_temp(dir, if exec { 0o777 } else { 0o666 })?;
+        let guard = TempGuard(Some(tmp_path.clone()));
+        let digest = match (single, manifest) {
+            (Some(data), _) => {
+                tmp.write_all(&data).at("write", &tmp_path)?;
+                digest_of(&data)
+            }
+            (None, Some(manifest)) => {
+                let size = manifest.size();
+                tmp.set_len(size).at("write", &tmp_path)?;
+                let mut offsets = Vec::with_capacity(manifest.pieces.len());
+                let mut at = 0u64;
+                for p in &manifest.pieces {
+                    offsets.push(at);
+                    at += p.size;
+                }
+                manifest
+                    .pieces
+                    .par_iter()
+                    .zip(offsets)
+                    .try_for_each(|(p, offset)| {
+                        let data = self.read_chunk(&p.id)?;
+                        if data.len() as u64 != p.size {
+                            return Err(Error::Manifest {
+                                id: id.to_hex(),
+                                line: 0,
+                                message: format!(
+                                    "chunk {} has {} bytes, the manifest says {}",
+                                    p.id,
+                                    data.len(),
+                                    p.size
+                                ),
+                            });
+                        }
+                        tmp.write_all_at(&data, offset).at("write", &tmp_path)
+                    })?;
+                match crate::mmap::map(&tmp, size) {
+                    Some(m) => digest_of(&m),
+                    None => digest_of(&fs::read(&tmp_path).at("read", &tmp_path)?),
+                }
+            }
+            (None, None) => unreachable!("one of the two was found above"),
+        };
+        if digest.id != *id {
+            return Err(Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: digest.id.to_hex(),
+            });
+        }
+        drop(tmp);
+        fs::rename(&tmp_path, dest).at("replace", dest)?;
+        guard.disarm();
+        Ok(digest)
+    }
+}
+
+/// Removes a temporary file unless disarmed.
+pub(crate) struct TempGuard(pub(crate) Option<std::path::PathBuf>);
+
+impl TempGuard {
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Writing to the store, in atomic batches.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::manifest::{Manifest, Piece};
+use super::read::TempGuard;
+use super::{chunk, Area, ObjectRef, Store, TEMP_PREFIX};
+use crate::error::{Error, IoContext, Result};
+use crate::hash::{self, FileDigest};
+use crate::id::Id;
+use crate::statcache::{same_content_stamp, Stamp};
+use crate::tree::{self, Tree};
+
+/// A set of object writes made durable and visible together by
+/// [`Batch::commit`]. Dropping a batch without committing removes its
+/// temporary files. A batch can be shared between threads.
+pub struct Batch<'s> {
+    store: &'s Store,
+    staged: Mutex<Vec<(Area, PathBuf, PathBuf)>>,
+    claimed: Mutex<HashSet<ObjectRef>>,
+    new_objects: AtomicU64,
+    new_bytes: AtomicU64,
+}
+
+/// What a batch wrote.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct BatchStats {
+    /// Objects that were not in the store before.
+    pub new_objects: u64,
+    /// Their size on disk (after compression).
+    pub new_bytes: u64,
+}
+
+impl<'s> Batch<'s> {
+    pub(super) fn new(store: &'s Store) -> Batch<'s> {
+        Batch {
+            store,
+            staged: Mutex::new(Vec::new()),
+            claimed: Mutex::new(HashSet::new()),
+            new_objects: AtomicU64::new(0),
+            new_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// Store the file at `src` (whose name is used to recognise row files).
+    /// Returns its digest and the metadata stamp it had while it was read;
+    /// fails if it changed during the read.
+    ///
+    /// A small file is read into memory and stored as one chunk. A large one
+    /// is first copied to a private file in the store, so that what is cut,
+    /// hashed and stored cannot change underneath, then cut into chunks that
+    /// are hashed, compressed and written on all cores.
+    pub fn put_file(&self, src: &Path) -> Result<(FileDigest, Stamp)> {
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = File::open(src).at("open", src)?;
+        let before = file.metadata().at("stat", src)?;
+        let len = before.len();
+        let digest = if len <= chunk::WHOLE_FILE_MAX {
+            let data = hash::read_all(&file, len, src)?;
+            let digest = hash::digest_bytes(&data, &name, src)?;
+            self.put_chunk(&digest.id, &data, true)?;
+            digest
+        } else {
+            let (copy_path, mut copy) = create_temp(&self.store.root.join("tmp"), 0o600)?;
+            let _guard = TempGuard(Some(copy_path.clone()));
+            io::copy(&mut &file, &mut copy).at("copy into the store", src)?;
+            let copied = copy.metadata().at("stat", &copy_path)?.len();
+            let map = crate::mmap::map(&copy, copied);
+            let owned;
+            let data: &[u8] = match &map {
+                Some(m) => m,
+                None => {
+                    owned = fs::read(&copy_path).at("read", &copy_path)?;
+                    &owned
+                }
+            };
+            let digest = hash::digest_bytes(data, &name, src)?;
+            if !self.store.contains(&digest.id)
+                && self.claim(ObjectRef {
+                    area: Area::Manifest,
+                    id: digest.id,
+                })
+            {
+                let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
+                    .par_bridge()
+                    .map(|(offset, length)| {
+                        let bytes = &data[offset..offset + length];
+                        let id = hash::hash_bytes(bytes);
+                        self.put_chunk(&id, bytes, false)?;
+                        Ok((
+                            offset,
+                            Piece {
+                                id,
+                                size: length as u64,
+                            },
+                        ))
+                    })
+                    .collect::<Result<_>>()?;
+                pieces.sort_unstable_by_key(|(offset, _)| *offset);
+                let manifest = Manifest {
+                    pieces: pieces.into_iter().map(|(_, p)| p).collect(),
+                };
+                self.stage(Area::Manifest, &digest.id, &manifest.encode())?;
+            }
+            digest
+        };
+        let after = file.metadata().at("stat", src)?;
+        if !same_content_stamp(&before, &after) || digest.size != len {
+            return Err(Error::ChangedWhileReading {
+                path: src.to_path_buf(),
+            });
+        }
+        Ok((digest, Stamp::of(&before)))
+    }
+
+    /// Store one chunk whose id is `id`, unless it is already stored.
+    fn put_chunk(&self, id: &Id, data: &[u8], whole_file: bool) -> Result<()> {
+        let o = ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        };
+        if self.store.path_of(o).is_file() || !self.claim(o) {
+            return Ok(());
+        }
+        self.stage(Area::Chunk, id, &chunk::encode(data, whole_file))
+    }
+
+    /// Store a tree listing; returns its id.
+    pub fn put_tree(&self, tree: &Tree) -> Result<Id> {
+        let bytes = tree.encode();
+        let id = tree::id_of_listing(&bytes);
+        let o = ObjectRef {
+            area: Area::Tree,
+            id,
+        };
+        if !self.store.path_of(o).is_file() && self.claim(o) {
+            self.stage(Area::Tree, &id, &bytes)?;
+        }
+        Ok(id)
+    }
+
+    /// True when `o` is not yet claimed by this batch.
+    fn claim(&self, o: ObjectRef) -> bool {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(o)
+    }
+
+    fn stage(&self, area: Area, id: &Id, bytes: &[u8]) -> Result<()> {
+        let (tmp_path, mut tmp) = create_temp(&self.store.root.join("tmp"), 0o444)?;
+        let guard = TempGuard(Some(tmp_path.clone()));
+        tmp.write_all(bytes).at("write", &tmp_path)?;
+        let dest = self.store.path_of(ObjectRef { area, id: *id });
+        self.staged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((area, tmp_path, dest));
+        guard.disarm();
+        self.new_objects.fetch_add(1, Ordering::Relaxed);
+        self.new_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// What this batch has written so far.
+    pub fn stats(&self) -> BatchStats {
+        BatchStats {
+            new_objects: self.new_objects.load(Ordering::Relaxed),
+            new_bytes: self.new_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Make every staged object durable, then visible under its id: chunks
+    /// first, then manifests, then trees, so nothing is visible before what
+    /// it refers to.
+    pub fn commit(self) -> Result<BatchStats> {
+        let stats = self.stats();
+        let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|e| e.into_inner()));
+        if staged.is_empty() {
+            return Ok(stats);
+        }
+        let tmp_dir = self.store.root.join("tmp");
+        sync_filesystem(&tmp_dir)?;
+        let result = (|| {
+            for area in super::Area::ALL {
+                staged
+                    .par_iter()
+                    .filter(|(a, _, _)| *a == area)
+                    .try_for_each(|(_, tmp, dest)| {
+                        if dest.is_file() {
+                            let _ = fs::remove_file(tmp);
+                            return Ok(());
+                        }
+                        let parent = dest.parent().expect("object paths have a fan-out parent");
+                        fs::create_dir_all(parent).at("create directory", parent)?;
+                        fs::rename(tmp, dest).at("move into place", dest)
+                    })?;
+                sync_filesystem(&tmp_dir)?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            for (_, tmp, _) in &staged {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+        result.map(|()| stats)
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if let Ok(staged) = self.staged.get_mut() {
+            for (_, tmp, _) in staged.drain(..) {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+    }
+}
+
+/// Flush all written data of the filesystem holding `dir` to disk.
+fn sync_filesystem(dir: &Path) -> Result<()> {
+    let f = File::open(dir).at("open", dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs only reads the descriptor, which `f` keeps open.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error()).at("sync", dir);
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        f.sync_all().at("sync", dir)
+    }
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Create a new, uniquely named temporary file in `dir` with `mode`
+/// (before the umask). A 0o444 file is still writable through the handle.
+pub(crate) fn create_temp(dir: &Path, mode: u32) -> Result<(PathBuf, File)> {
+    loop {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:x}", std::process::id()));
+        match OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "create a file in",
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
+        }
+    }
+}
