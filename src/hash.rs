@@ -76,6 +76,21 @@ pub fn hash_bytes(data: &[u8]) -> Id {
     hasher.finalize().into()
 }
 
+/// BLAKE3 of a mapped file, on all cores, in windows whose pages are
+/// released once hashed, so the resident set stays bounded.
+pub(crate) fn hash_mapped(map: &memmap2::Mmap) -> Id {
+    const WINDOW: usize = 64 << 20;
+    let mut hasher = blake3::Hasher::new();
+    let mut at = 0;
+    while at < map.len() {
+        let end = (at + WINDOW).min(map.len());
+        hasher.update_rayon(&map[at..end]);
+        crate::mmap::release_before(map, end);
+        at = end;
+    }
+    hasher.finalize().into()
+}
+
 /// Hash a file already in memory (or mapped): its id, and its rows when
 /// `name` says it is a row file. `path` is only used in error messages.
 pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> {

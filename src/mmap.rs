@@ -20,3 +20,19 @@ pub(crate) fn map(file: &File, len: u64) -> Option<memmap2::Mmap> {
     // comparing the file's metadata before and after reading.
     unsafe { memmap2::MmapOptions::new().len(len as usize).map(file) }.ok()
 }
+
+/// Drop the pages of `map` in `[0, upto)` from this process's memory, so a
+/// long sequential read keeps a bounded resident set. The bytes stay in
+/// the page cache and would be read again from the file if touched.
+pub(crate) fn release_before(map: &memmap2::Mmap, upto: usize) {
+    const PAGE: usize = 4096;
+    let end = upto / PAGE * PAGE;
+    if end > 0 {
+        // SAFETY: the map is a read-only, shared mapping of a file. Dropping
+        // its pages discards nothing: a later access reloads them from the
+        // file. The range lies within the map.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end.min(map.len()))
+        };
+    }
+}

@@ -72,48 +72,10 @@ impl<'s> Batch<'s> {
             self.put_chunk(&digest.id, &data, true)?;
             digest
         } else {
-            let (copy_path, mut copy) = create_temp(&self.store.root.join("tmp"), 0o600)?;
-            let _guard = TempGuard(Some(copy_path.clone()));
-            io::copy(&mut &file, &mut copy).at("copy into the store", src)?;
-            let copied = copy.metadata().at("stat", &copy_path)?.len();
-            let map = crate::mmap::map(&copy, copied);
-            let owned;
-            let data: &[u8] = match &map {
-                Some(m) => m,
-                None => {
-                    owned = fs::read(&copy_path).at("read", &copy_path)?;
-                    &owned
-                }
-            };
-            let digest = hash::digest_bytes(data, &name, src)?;
-            if !self.store.contains(&digest.id)
-                && self.claim(ObjectRef {
-                    area: Area::Manifest,
-                    id: digest.id,
-                })
-            {
-                let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
-                    .par_bridge()
-                    .map(|(offset, length)| {
-                        let bytes = &data[offset..offset + length];
-                        let id = hash::hash_bytes(bytes);
-                        self.put_chunk(&id, bytes, false)?;
-                        Ok((
-                            offset,
-                            Piece {
-                                id,
-                                size: length as u64,
-                            },
-                        ))
-                    })
-                    .collect::<Result<_>>()?;
-                pieces.sort_unstable_by_key(|(offset, _)| *offset);
-                let manifest = Manifest {
-                    pieces: pieces.into_iter().map(|(_, p)| p).collect(),
-                };
-                self.stage(Area::Manifest, &digest.id, &manifest.encode())?;
+            match (hash::row_format(&name), crate::mmap::map(&file, len)) {
+                (None, Some(map)) => self.put_large(&map)?,
+                _ => self.put_large_copied(&file, src, &name)?,
             }
-            digest
         };
         let after = file.metadata().at("stat", src)?;
         if !same_content_stamp(&before, &after) || digest.size != len {
@@ -122,6 +84,126 @@ impl<'s> Batch<'s> {
             });
         }
         Ok((digest, Stamp::of(&before)))
+    }
+
+    /// Store a large opaque file from its memory map, in one pass: a
+    /// producer cuts the map into chunks and copies each into a private
+    /// buffer; one thread hashes the buffers in order (giving the file id);
+    /// the workers hash, compress and write each buffer as a chunk. What is
+    /// stored and what is hashed are the same bytes, so every object matches
+    /// its id even if another process writes to the file meanwhile (that is
+    /// then reported by the caller's metadata check).
+    fn put_large(&self, map: &memmap2::Mmap) -> Result<FileDigest> {
+        use std::sync::mpsc::sync_channel;
+        use std::sync::Arc;
+
+        let data: &[u8] = map;
+        let (to_workers, from_producer) = sync_channel::<(usize, Arc<Vec<u8>>)>(8);
+        let (to_hasher, hasher_rx) = sync_channel::<Arc<Vec<u8>>>(8);
+        let (pieces, file_id) = std::thread::scope(|s| {
+            let hasher = s.spawn(move || {
+                let mut h = blake3::Hasher::new();
+                for buf in hasher_rx {
+                    h.update(&buf);
+                }
+                Id::from(h.finalize())
+            });
+            s.spawn(move || {
+                for (offset, length) in chunk::cut(data) {
+                    let buf = Arc::new(data[offset..offset + length].to_vec());
+                    crate::mmap::release_before(map, offset + length);
+                    if to_hasher.send(buf.clone()).is_err()
+                        || to_workers.send((offset, buf)).is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            let pieces: Result<Vec<(usize, Piece)>> = from_producer
+                .into_iter()
+                .par_bridge()
+                .map(|(offset, buf)| {
+                    let id = hash::hash_bytes(&buf);
+                    self.put_chunk(&id, &buf, false)?;
+                    Ok((
+                        offset,
+                        Piece {
+                            id,
+                            size: buf.len() as u64,
+                        },
+                    ))
+                })
+                .collect();
+            let file_id = hasher.join().expect("the hashing thread does not panic");
+            (pieces, file_id)
+        });
+        let mut pieces = pieces?;
+        pieces.sort_unstable_by_key(|(offset, _)| *offset);
+        let manifest = Manifest {
+            pieces: pieces.into_iter().map(|(_, p)| p).collect(),
+        };
+        let size = manifest.size();
+        if !self.store.contains(&file_id)
+            && self.claim(ObjectRef {
+                area: Area::Manifest,
+                id: file_id,
+            })
+        {
+            self.stage(Area::Manifest, &file_id, &manifest.encode())?;
+        }
+        Ok(FileDigest {
+            id: file_id,
+            size,
+            rows: None,
+        })
+    }
+
+    /// Store a large row file: copy it to a private file first, so its rows
+    /// (which need a sequential decode) and its chunks are computed from
+    /// bytes that cannot change underneath.
+    fn put_large_copied(&self, file: &File, src: &Path, name: &str) -> Result<FileDigest> {
+        let (copy_path, mut copy) = create_temp(&self.store.root.join("tmp"), 0o600)?;
+        let _guard = TempGuard(Some(copy_path.clone()));
+        io::copy(&mut &*file, &mut copy).at("copy into the store", src)?;
+        let copied = copy.metadata().at("stat", &copy_path)?.len();
+        let map = crate::mmap::map(&copy, copied);
+        let owned;
+        let data: &[u8] = match &map {
+            Some(m) => m,
+            None => {
+                owned = fs::read(&copy_path).at("read", &copy_path)?;
+                &owned
+            }
+        };
+        let digest = hash::digest_bytes(data, name, src)?;
+        if !self.store.contains(&digest.id)
+            && self.claim(ObjectRef {
+                area: Area::Manifest,
+                id: digest.id,
+            })
+        {
+            let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
+                .par_bridge()
+                .map(|(offset, length)| {
+                    let bytes = &data[offset..offset + length];
+                    let id = hash::hash_bytes(bytes);
+                    self.put_chunk(&id, bytes, false)?;
+                    Ok((
+                        offset,
+                        Piece {
+                            id,
+                            size: length as u64,
+                        },
+                    ))
+                })
+                .collect::<Result<_>>()?;
+            pieces.sort_unstable_by_key(|(offset, _)| *offset);
+            let manifest = Manifest {
+                pieces: pieces.into_iter().map(|(_, p)| p).collect(),
+            };
+            self.stage(Area::Manifest, &digest.id, &manifest.encode())?;
+        }
+        Ok(digest)
     }
 
     /// Store one chunk whose id is `id`, unless it is already stored.
