@@ -87,6 +87,16 @@ pub enum Error {
         message: String,
     },
 
+    #[error("git: {message}")]
+    Git { message: String },
+
+    #[error("{what} refuses to run: {reason}")]
+    Refused {
+        what: &'static str,
+        reason: String,
+        hint: String,
+    },
+
     #[error("object {id} is not in the local store")]
     ObjectMissing { id: String },
 
@@ -163,6 +173,8 @@ impl Error {
             Error::Tree { .. } | Error::Manifest { .. } | Error::ObjectCorrupt { .. } => {
                 "the store is damaged; re-add the data or fetch it again from a remote".into()
             }
+            Error::Git { .. } => "check that the repository's git history is readable (`git fsck`)".into(),
+            Error::Refused { hint, .. } => hint.clone(),
             Error::ObjectMissing { .. } => {
                 "the data was never added on this machine; add it here or fetch it from a remote".into()
             }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod hash;
 pub mod id;
 pub mod lock;
+pub mod maintenance;
 mod mmap;
 pub mod pointer;
 pub mod progress;

@@ -3,6 +3,9 @@
 
 mod add;
 mod checkout;
+mod du;
+mod fsck;
+mod gc;
 mod hash;
 mod init;
 mod ls;
@@ -52,6 +55,12 @@ enum Command {
     Hash(hash::Args),
     /// List tracked paths, or the files of a stored dataset.
     Ls(ls::Args),
+    /// Show logical and stored bytes, and the dedup ratio.
+    Du(du::Args),
+    /// Delete stored objects that nothing references.
+    Gc(gc::Args),
+    /// Re-hash every stored object and report what is corrupt or missing.
+    Fsck(fsck::Args),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -83,6 +92,9 @@ pub fn run() -> ExitCode {
         Command::Checkout(a) => checkout::run(&cwd, a),
         Command::Hash(a) => hash::run(&cwd, a),
         Command::Ls(a) => ls::run(&cwd, a),
+        Command::Du(a) => du::run(&cwd, a),
+        Command::Gc(a) => gc::run(&cwd, a),
+        Command::Fsck(a) => fsck::run(&cwd, a),
     };
     match result {
         Ok(code) => code,

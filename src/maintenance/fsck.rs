@@ -1,0 +1,228 @@
+//! `fsck`: re-hash every object. Each chunk must hash to its id, each tree
+//! (in derive-key mode) to its id, and each manifest must rebuild a file
+//! that hashes to its file id. Everything the workspace's pointers need
+//! must be present. `repair` moves damaged objects, and manifests that can
+//! no longer be rebuilt, to `quarantine/`, so a later `add` (or fetch) can
+//! store them again.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::roots;
+use crate::error::Result;
+use crate::id::Id;
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::store::{Area, ObjectRef, Store};
+
+/// Options for `fsck`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FsckOptions {
+    /// Move damaged objects to quarantine.
+    pub repair: bool,
+}
+
+/// Something wrong with one object.
+#[derive(Debug, serde::Serialize)]
+pub struct Problem {
+    #[serde(flatten)]
+    pub object: ObjectRef,
+    pub problem: String,
+    /// Where `repair` moved it.
+    pub quarantined: Option<String>,
+}
+
+/// An object that something needs but the store lacks.
+#[derive(Debug, serde::Serialize)]
+pub struct Missing {
+    #[serde(flatten)]
+    pub object: ObjectRef,
+    /// The pointers (or manifests) that need it.
+    pub needed_by: Vec<String>,
+}
+
+/// What `fsck` found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FsckReport {
+    pub chunks: u64,
+    pub manifests: u64,
+    pub trees: u64,
+    /// Bytes of file content re-hashed.
+    pub bytes_checked: u64,
+    pub corrupt: Vec<Problem>,
+    pub missing: Vec<Missing>,
+    /// Temporary files of interrupted writes (`gc` removes them).
+    pub temp_files: u64,
+}
+
+impl FsckReport {
+    pub fn is_clean(&self) -> bool {
+        self.corrupt.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// Check the whole store and what the workspace needs from it.
+pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<FsckReport> {
+    // Exclusive when repairing, so no add writes what we move away.
+    let _repo_lock = repo.lock(opts.repair)?;
+    let store = repo.store();
+    let _store_lock = store.lock(opts.repair, repo.lock_timeout())?;
+    let mut report = FsckReport::default();
+    let bad: Mutex<Vec<(ObjectRef, String)>> = Mutex::new(Vec::new());
+    let missing: Mutex<Vec<(ObjectRef, String)>> = Mutex::new(Vec::new());
+    let verified: Mutex<HashSet<Id>> = Mutex::new(HashSet::new());
+    let checked = std::sync::atomic::AtomicU64::new(0);
+
+    let chunks = store.list_area(Area::Chunk)?;
+    let manifests = store.list_area(Area::Manifest)?;
+    let trees = store.list_area(Area::Tree)?;
+    report.chunks = chunks.len() as u64;
+    report.manifests = manifests.len() as u64;
+    report.trees = trees.len() as u64;
+    let total: u64 = chunks.iter().map(|c| c.1).sum();
+    progress.start(
+        "checking",
+        (chunks.len() + manifests.len() + trees.len()) as u64,
+        total,
+    );
+
+    // Manifests first: rebuilding a file checks its chunks on the way.
+    manifests.par_iter().for_each(|(id, _)| {
+        let object = ObjectRef {
+            area: Area::Manifest,
+            id: *id,
+        };
+        match check_manifest(store, id, &verified, &missing) {
+            Ok(n) => {
+                checked.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(problem) => bad.lock().unwrap().push((object, problem)),
+        }
+        progress.advance(1, 0);
+    });
+    let verified = verified.into_inner().unwrap();
+    chunks
+        .par_iter()
+        .filter(|(id, _)| !verified.contains(id))
+        .for_each(|(id, size)| {
+            if let Err(e) = store.read_chunk(id) {
+                bad.lock().unwrap().push((
+                    ObjectRef {
+                        area: Area::Chunk,
+                        id: *id,
+                    },
+                    e.to_string(),
+                ));
+            } else {
+                checked.fetch_add(*size, std::sync::atomic::Ordering::Relaxed);
+            }
+            progress.advance(1, *size);
+        });
+    trees.par_iter().for_each(|(id, _)| {
+        if let Err(e) = store.get_tree(id) {
+            bad.lock().unwrap().push((
+                ObjectRef {
+                    area: Area::Tree,
+                    id: *id,
+                },
+                e.to_string(),
+            ));
+        }
+        progress.advance(1, 0);
+    });
+    progress.finish();
+
+    // What the workspace needs.
+    let keep = roots::workspace(repo)?;
+    for k in &keep {
+        let reach = store.reachable([k.root()]);
+        for object in reach.missing {
+            missing.lock().unwrap().push((object, k.source.clone()));
+        }
+    }
+
+    let mut bad = bad.into_inner().unwrap();
+    bad.sort_by(|a, b| a.0.cmp(&b.0));
+    for (object, problem) in bad {
+        let quarantined = if opts.repair {
+            Some(store.quarantine(object)?.display().to_string())
+        } else {
+            None
+        };
+        report.corrupt.push(Problem {
+            object,
+            problem,
+            quarantined,
+        });
+    }
+    let mut grouped: std::collections::BTreeMap<ObjectRef, Vec<String>> = Default::default();
+    for (object, by) in missing.into_inner().unwrap() {
+        grouped.entry(object).or_default().push(by);
+    }
+    report.missing = grouped
+        .into_iter()
+        .map(|(object, mut needed_by)| {
+            needed_by.sort();
+            needed_by.dedup();
+            Missing { object, needed_by }
+        })
+        .collect();
+    report.bytes_checked = checked.into_inner();
+    report.temp_files = store.temp_files()?.len() as u64;
+    Ok(report)
+}
+
+/// Rebuild the file a manifest describes and compare it with the file id.
+/// Returns the bytes checked, or why the manifest is unusable. Chunks that
+/// verify are recorded; missing ones are reported as needed by the manifest.
+fn check_manifest(
+    store: &Store,
+    id: &Id,
+    verified: &Mutex<HashSet<Id>>,
+    missing: &Mutex<Vec<(ObjectRef, String)>>,
+) -> std::result::Result<u64, String> {
+    let manifest = store
+        .manifest(id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "disappeared during the check".to_string())?;
+    let mut hasher = blake3::Hasher::new();
+    let mut lost = Vec::new();
+    for piece in &manifest.pieces {
+        match store.read_chunk(&piece.id) {
+            Ok(data) => {
+                if data.len() as u64 != piece.size {
+                    return Err(format!(
+                        "chunk {} has {} bytes, the manifest says {}",
+                        piece.id,
+                        data.len(),
+                        piece.size
+                    ));
+                }
+                hasher.update(&data);
+                verified.lock().unwrap().insert(piece.id);
+            }
+            Err(crate::Error::ObjectMissing { .. }) => lost.push(piece.id),
+            Err(e) => return Err(format!("its chunk {} is unusable: {e}", piece.id)),
+        }
+    }
+    if !lost.is_empty() {
+        let mut m = missing.lock().unwrap();
+        for chunk in &lost {
+            m.push((
+                ObjectRef {
+                    area: Area::Chunk,
+                    id: *chunk,
+                },
+                format!("manifest {id}"),
+            ));
+        }
+        return Err(format!("{} of its chunks are missing", lost.len()));
+    }
+    let actual = Id::from(hasher.finalize());
+    if actual != *id {
+        return Err(format!("it rebuilds a file whose id is {actual}"));
+    }
+    Ok(manifest.size())
+}
