@@ -144,7 +144,7 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
     }
 
     let mut bad = bad.into_inner().unwrap();
-    bad.sort_by(|a, b| a.0.cmp(&b.0));
+    bad.sort_by_key(|b| b.0);
     for (object, problem) in bad {
         let quarantined = if opts.repair {
             Some(store.quarantine(object)?.display().to_string())

@@ -1,0 +1,353 @@
+//! End-to-end tests of the deduplicated store and its maintenance commands.
+
+mod common;
+
+use common::{b3, noise, stderr, stdout, verify_store, Workspace};
+use predicates::prelude::*;
+
+/// A fake checkpoint: a frozen part shared by every save, then a part that
+/// changes at each save. Returns the bytes.
+fn checkpoint(frozen: &[u8], step: u64, trained: usize) -> Vec<u8> {
+    let mut out = frozen.to_vec();
+    out.extend(noise(trained, 1000 + step));
+    out
+}
+
+fn chunk_count(ws: &Workspace) -> usize {
+    walk_files(&ws.path(".rvc/cache/chunks"))
+}
+
+fn walk_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    walk_files(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn checkpoints_share_their_frozen_chunks() {
+    let ws = Workspace::new();
+    let frozen = noise(24 << 20, 7);
+    let trained = 6 << 20;
+    for step in 1..=3 {
+        ws.write(
+            &format!("ckpt/step-{step}/model.bin"),
+            checkpoint(&frozen, step, trained),
+        );
+        ws.write(
+            &format!("ckpt/step-{step}/tokenizer.json"),
+            "{\"vocab\": [1,2,3]}\n".repeat(1000),
+        );
+    }
+    ws.rvc(&["add", "ckpt/step-1", "ckpt/step-2", "ckpt/step-3"])
+        .assert()
+        .success();
+
+    // File ids are still plain BLAKE3 of the whole file.
+    let ls = ws.json(&["ls", "ckpt/step-2"]);
+    assert_eq!(ls["files"][0]["id"], b3(&checkpoint(&frozen, 2, trained)));
+
+    let du = ws.json(&["du"]);
+    let unique = (frozen.len() + 3 * trained) as f64;
+    let stored = du["stored"].as_f64().unwrap();
+    assert!(
+        stored <= unique * 1.1,
+        "stored {stored} vs unique {unique}: {du}"
+    );
+    assert!(du["logical"].as_f64().unwrap() > 2.5 * unique / 1.5, "{du}");
+    assert!(du["ratio"].as_f64().unwrap() > 1.5, "{du}");
+    assert!(verify_store(&ws.path(".rvc/cache")) > 0);
+
+    // Every checkpoint comes back byte for byte.
+    for step in 1..=3 {
+        std::fs::remove_dir_all(ws.path(&format!("ckpt/step-{step}"))).unwrap();
+    }
+    ws.rvc(&["checkout"]).assert().success();
+    for step in 1..=3 {
+        assert!(
+            ws.read(&format!("ckpt/step-{step}/model.bin")) == checkpoint(&frozen, step, trained)
+        );
+    }
+}
+
+#[test]
+fn text_is_compressed_and_weights_are_kept_raw() {
+    let ws = Workspace::new();
+    ws.write(
+        "text.jsonl",
+        "{\"prompt\": \"hello there\", \"completion\": \"general kenobi\"}\n".repeat(20_000),
+    );
+    ws.write("weights.bin", noise(3 << 20, 3));
+    ws.rvc(&["add", "text.jsonl", "weights.bin"])
+        .assert()
+        .success();
+    let du = ws.json(&["du"]);
+    let text = &du["pointers"][0];
+    let weights = &du["pointers"][1];
+    assert_eq!(text["pointer_file"], "text.jsonl.rvc");
+    assert!(
+        text["stored"].as_u64().unwrap() * 10 < text["logical"].as_u64().unwrap(),
+        "{du}"
+    );
+    assert_eq!(
+        weights["stored"].as_u64().unwrap(),
+        weights["logical"].as_u64().unwrap() + 1,
+        "raw + 1 header byte: {du}"
+    );
+}
+
+#[test]
+fn gc_keeps_what_is_referenced_and_reports_what_it_deletes() {
+    let ws = Workspace::new();
+    ws.git(&["config", "user.email", "t@example.com"]);
+    ws.git(&["config", "user.name", "t"]);
+    ws.write("model.bin", noise(9 << 20, 1));
+    ws.rvc(&["add", "model.bin"]).assert().success();
+    ws.git(&["add", "model.bin.rvc", ".gitignore"]);
+    ws.git(&["commit", "-qm", "v1"]);
+    let v1 = b3(&noise(9 << 20, 1));
+
+    ws.write("model.bin", noise(9 << 20, 2));
+    ws.rvc(&["add", "model.bin"]).assert().success();
+    let before = chunk_count(&ws);
+
+    // A dry run deletes nothing.
+    let dry = ws.json(&["gc", "--dry-run", "--all-commits"]);
+    assert_eq!(
+        dry["deleted"].as_array().unwrap().len(),
+        0,
+        "v1 is in git history: {dry}"
+    );
+    let dry = ws.json(&["gc", "--dry-run"]);
+    assert!(!dry["deleted"].as_array().unwrap().is_empty(), "{dry}");
+    assert_eq!(chunk_count(&ws), before);
+
+    // Keeping history keeps v1; the plain gc then sweeps it.
+    ws.rvc(&["gc", "--all-commits"]).assert().success();
+    ws.rvc(&["checkout", &v1[..12], "-o", "v1.bin"])
+        .assert()
+        .success();
+    let out = ws.rvc(&["gc"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("deleted Manifest"), "{text}");
+    assert!(text.contains("deleted") && text.contains("MiB"), "{text}");
+    assert!(chunk_count(&ws) < before);
+    ws.rvc(&["checkout", &v1[..12], "-o", "v1-again.bin"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no stored object"));
+    ws.rvc(&["status", "--check"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+}
+
+#[test]
+fn gc_refuses_on_a_malformed_pointer_and_on_a_shared_store() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "a\n");
+    ws.rvc(&["add", "a.txt"]).assert().success();
+    ws.write(
+        "b.txt.rvc",
+        "version = 1\npath = \"b.txt\"\nkind = \"file\"\nid = \"nope\"\n",
+    );
+    ws.rvc(&["gc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("b.txt.rvc"));
+    std::fs::remove_file(ws.path("b.txt.rvc")).unwrap();
+
+    let shared = Workspace::bare();
+    ws.write(
+        ".rvc/config.local.toml",
+        format!("[cache]\ndir = \"{}\"\n", shared.root().display()),
+    );
+    ws.rvc(&["gc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("may be shared").and(predicate::str::contains("--force")));
+    ws.rvc(&["gc", "--force"]).assert().success();
+}
+
+#[test]
+fn gc_never_sweeps_what_a_concurrent_add_is_writing() {
+    let ws = Workspace::new();
+    ws.many_files("data", 2000);
+    ws.write("data/big.bin", noise(20 << 20, 5));
+    let add = ws.rvc_process(&["add", "data"]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let gc = ws.rvc_process(&["gc"]).output().unwrap();
+    assert!(gc.status.success(), "{}", stderr(&gc));
+    assert!(add.wait_with_output().unwrap().status.success());
+    ws.rvc(&["gc"]).assert().success();
+    ws.rvc(&["status", "--check"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+    std::fs::remove_dir_all(ws.path("data")).unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+}
+
+fn chunk_path(ws: &Workspace, id: &str) -> std::path::PathBuf {
+    ws.path(&format!(".rvc/cache/chunks/{}/{}", &id[..2], &id[2..]))
+}
+
+fn damage(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
+    let ws = Workspace::new();
+    ws.write("small.txt", "small file\n");
+    ws.write("big.bin", noise(10 << 20, 9));
+    ws.rvc(&["add", "small.txt", "big.bin"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+
+    // Damage the small file's chunk and one chunk of the big file.
+    let small = b3(b"small file\n");
+    damage(&chunk_path(&ws, &small));
+    let big = b3(&noise(10 << 20, 9));
+    let manifest = std::fs::read_to_string(ws.path(&format!(
+        ".rvc/cache/manifests/{}/{}",
+        &big[..2],
+        &big[2..]
+    )))
+    .unwrap();
+    let piece = manifest
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    damage(&chunk_path(&ws, &piece));
+
+    let out = ws.rvc(&["fsck"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("corrupt: Chunk {small}")), "{text}");
+    assert!(text.contains(&format!("corrupt: Manifest {big}")), "{text}");
+    assert!(stderr(&out).contains("--repair"));
+
+    // A damaged object never reaches the workspace, even with --force.
+    std::fs::remove_file(ws.path("big.bin")).unwrap();
+    ws.rvc(&["checkout", "--force"]).assert().code(1);
+    assert!(!ws.path("big.bin").exists());
+
+    let report = ws.json(&["fsck", "--repair"]);
+    assert_eq!(
+        report["corrupt"].as_array().unwrap().len(),
+        3,
+        "small chunk, big piece, big manifest: {report}"
+    );
+    assert!(ws
+        .path(&format!(".rvc/cache/quarantine/chunks/{small}"))
+        .is_file());
+    ws.rvc(&["fsck"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("missing:"));
+
+    // Re-adding stores the content again.
+    ws.write("big.bin", noise(10 << 20, 9));
+    ws.rvc(&["add", "small.txt", "big.bin"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+    verify_store(&ws.path(".rvc/cache"));
+}
+
+#[test]
+fn a_hostile_manifest_never_produces_wrong_bytes() {
+    let ws = Workspace::new();
+    ws.write("big.bin", noise(12 << 20, 4));
+    ws.rvc(&["add", "big.bin"]).assert().success();
+    let big = b3(&noise(12 << 20, 4));
+    let path = ws.path(&format!(".rvc/cache/manifests/{}/{}", &big[..2], &big[2..]));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(0, 1);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    std::fs::remove_file(ws.path("big.bin")).unwrap();
+    let out = ws.rvc(&["checkout", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is corrupt"), "{}", stderr(&out));
+    assert!(!ws.path("big.bin").exists());
+    ws.rvc(&["fsck"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("rebuilds a file whose id is"));
+}
+
+#[test]
+fn sigkill_during_add_at_many_points_leaves_a_clean_store() {
+    let ws = Workspace::new();
+    ws.many_files("data", 1500);
+    ws.write("data/ckpt-a.bin", noise(16 << 20, 11));
+    ws.write("data/ckpt-b.bin", noise(16 << 20, 12));
+    ws.write("data/rows.csv", "id,text\r\n".repeat(600_000));
+    for delay_ms in [1u64, 3, 8, 15, 25, 40, 60, 90, 130, 180, 250, 350, 500] {
+        let mut child = ws.rvc_process(&["add", "data"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // No object is readable under a wrong id, and fsck agrees the store
+        // is sound (interrupted writes only leave temporary files).
+        verify_store(&ws.path(".rvc/cache"));
+        let fsck = ws.rvc(&["fsck", "--json"]).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&fsck.stdout).unwrap();
+        assert!(
+            report["corrupt"].as_array().unwrap().is_empty(),
+            "after {delay_ms} ms: {report}"
+        );
+        assert!(
+            report["missing"].as_array().unwrap().is_empty(),
+            "after {delay_ms} ms: {report}"
+        );
+    }
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+    ws.rvc(&["gc"]).assert().success();
+    assert_eq!(
+        std::fs::read_dir(ws.path(".rvc/cache/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+    ws.rvc(&["status", "--check"]).assert().success();
+}
+
+#[test]
+fn du_reports_per_pointer_and_totals() {
+    let ws = Workspace::new();
+    ws.write("a/x.bin", noise(1000, 1));
+    ws.write("b/x.bin", noise(1000, 1));
+    ws.rvc(&["add", "a", "b"]).assert().success();
+    let du = ws.json(&["du"]);
+    assert_eq!(du["pointers"].as_array().unwrap().len(), 2);
+    assert_eq!(du["logical"], 2000);
+    // The shared file is stored once.
+    let stored = du["stored"].as_u64().unwrap();
+    let per: u64 = du["pointers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["stored"].as_u64().unwrap())
+        .sum();
+    assert!(stored < per, "{du}");
+    let text = stdout(&ws.rvc(&["du"]).output().unwrap());
+    assert!(text.contains("a.rvc") && text.contains("total"), "{text}");
+}
