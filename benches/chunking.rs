@@ -28,21 +28,31 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn main() {
     let Some(dir) = std::env::var_os("RVC_BENCH_CHECKPOINTS") else {
-        eprintln!("set RVC_BENCH_CHECKPOINTS to a directory of checkpoints (benches/gen_checkpoints.py)");
+        eprintln!(
+            "set RVC_BENCH_CHECKPOINTS to a directory of checkpoints (benches/gen_checkpoints.py)"
+        );
         return;
     };
     let paths = files(Path::new(&dir));
-    let logical: u64 = paths.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
-    println!("{} files, {:.1} MiB logical", paths.len(), logical as f64 / 1048576.0);
+    let logical: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    println!(
+        "{} files, {:.1} MiB logical",
+        paths.len(),
+        logical as f64 / 1048576.0
+    );
     println!("avg_kib  unique_chunks  unique_MiB  zstd1_MiB  ratio_vs_logical  chunk_s  zstd_s");
     for avg in [16usize << 10, 64 << 10, 128 << 10, 256 << 10, 1 << 20] {
         let start = Instant::now();
         let mut unique: HashMap<[u8; 32], (usize, usize, usize)> = HashMap::new(); // id -> (file, offset, len)
         for (fi, p) in paths.iter().enumerate() {
             let data = std::fs::read(p).unwrap();
-            let cuts: Vec<(usize, usize)> = fastcdc::v2020::FastCDC::new(&data, avg / 4, avg, avg * 4)
-                .map(|c| (c.offset, c.length))
-                .collect();
+            let cuts: Vec<(usize, usize)> =
+                fastcdc::v2020::FastCDC::new(&data, avg / 4, avg, avg * 4)
+                    .map(|c| (c.offset, c.length))
+                    .collect();
             let ids: Vec<[u8; 32]> = cuts
                 .par_iter()
                 .map(|&(o, l)| *blake3::hash(&data[o..o + l]).as_bytes())
