@@ -357,3 +357,44 @@ fn invalid_pointers_are_refused_with_file_and_line() {
         }
     }
 }
+
+/// The chunking parameters and the manifest format are pinned: a change
+/// would not break correctness, but it would stop new files from sharing
+/// chunks with old ones.
+#[test]
+fn chunking_is_pinned() {
+    let v = load("chunking.json");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let data: Vec<u8> = (0..num(&v["input"], "len"))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    assert_eq!(rvc::hash::hash_bytes(&data).to_hex(), text(&v, "file_id"));
+    let cuts: Vec<(usize, usize)> = rvc::store::chunk::cut(&data).collect();
+    let expected = list(&v, "chunks");
+    assert_eq!(cuts.len(), expected.len());
+    let mut pieces = Vec::new();
+    for ((offset, size), e) in cuts.into_iter().zip(expected) {
+        assert_eq!(offset as u64, num(e, "offset"));
+        assert_eq!(size as u64, num(e, "size"));
+        let id = rvc::hash::hash_bytes(&data[offset..offset + size]);
+        assert_eq!(id.to_hex(), text(e, "id"));
+        pieces.push(rvc::store::manifest::Piece {
+            id,
+            size: size as u64,
+        });
+    }
+    let manifest = rvc::store::manifest::Manifest { pieces };
+    assert_eq!(
+        rvc::hash::hash_bytes(&manifest.encode()).to_hex(),
+        text(&v, "manifest_blake3")
+    );
+    let back =
+        rvc::store::manifest::Manifest::parse(&manifest.encode(), &rvc::hash::hash_bytes(&data))
+            .unwrap();
+    assert_eq!(back, manifest);
+}
