@@ -18,6 +18,23 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// How long to wait for the repository lock.
     pub lock_timeout: Option<Duration>,
+    /// Defaults for `rvc lock`.
+    pub run: RunDefaults,
+}
+
+/// Defaults for `rvc lock`, from `[run]`. Paths are repository-relative;
+/// `{name}` is replaced by the run's name.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    #[serde(default)]
+    pub inputs: Vec<String>,
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub params: Vec<String>,
+    #[serde(default)]
+    pub metrics: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -27,6 +44,7 @@ struct RawFile {
     core: RawCore,
     #[serde(default)]
     cache: RawCache,
+    run: Option<RunDefaults>,
 }
 
 #[derive(Deserialize, Default)]
@@ -53,6 +71,13 @@ pub const INITIAL_CONFIG: &str = "\
 [cache]
 # Keep the content store somewhere else, e.g. a shared disk.
 # dir = \"/mnt/shared/rvc-cache\"
+
+[run]
+# Defaults for `rvc lock NAME`; a flag of the same kind replaces them. `{name}` is the run's name.
+# inputs = [\"data\"]
+# outputs = [\"runs/{name}\"]
+# params = [\"params.yaml\"]
+# metrics = [\"runs/{name}/trainer_state.json\"]
 ";
 
 /// The local config file `rvc init` writes.
@@ -91,6 +116,9 @@ impl Config {
                 } else {
                     rvc_dir.parent().unwrap_or(rvc_dir).join(dir)
                 });
+            }
+            if let Some(run) = raw.run {
+                cfg.run = run;
             }
             if let Some(secs) = raw.core.lock_timeout {
                 cfg.lock_timeout = Some(Duration::from_secs(secs));

@@ -87,6 +87,19 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Input {
+        path: String,
+        line: Option<usize>,
+        message: String,
+    },
+
+    #[error("no run named `{name}` (and no run id starts with it)")]
+    UnknownRun { name: String },
+
+    #[error("run `{name}` already exists ({path})")]
+    RunExists { name: String, path: String },
+
     #[error("git: {message}")]
     Git { message: String },
 
@@ -103,7 +116,7 @@ pub enum Error {
     #[error("object {id} is corrupt: its content hashes to {actual}")]
     ObjectCorrupt { id: String, actual: String },
 
-    #[error("no stored object or tracked path matches `{prefix}`")]
+    #[error("no tracked path, run or stored object matches `{prefix}`")]
     UnknownId { prefix: String },
 
     #[error("`{prefix}` is ambiguous: it matches {}", candidates.join(", "))]
@@ -173,12 +186,15 @@ impl Error {
             Error::Tree { .. } | Error::Manifest { .. } | Error::ObjectCorrupt { .. } => {
                 "the store is damaged; re-add the data or fetch it again from a remote".into()
             }
+            Error::Input { .. } => "fix the file at the line named, then run the command again".into(),
+            Error::UnknownRun { .. } => "list runs with `rvc runs`".into(),
+            Error::RunExists { .. } => "choose another name, or pass --force to replace the lockfile".into(),
             Error::Git { .. } => "check that the repository's git history is readable (`git fsck`)".into(),
             Error::Refused { hint, .. } => hint.clone(),
             Error::ObjectMissing { .. } => {
                 "the data was never added on this machine; add it here or fetch it from a remote".into()
             }
-            Error::UnknownId { .. } => "list what is stored with `rvc ls`".into(),
+            Error::UnknownId { .. } => "list tracked paths with `rvc ls` and runs with `rvc runs`".into(),
             Error::AmbiguousId { .. } => "give more characters of the id".into(),
             Error::BadId { .. } => "ids are hexadecimal; give at least 4 characters".into(),
             Error::Locked { .. } => {

@@ -19,6 +19,7 @@ mod mmap;
 pub mod pointer;
 pub mod progress;
 pub mod repo;
+pub mod run;
 pub mod statcache;
 pub mod store;
 pub mod tree;

@@ -276,7 +276,7 @@ fn checkout_by_id_and_prefix_to_destination() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "no stored object or tracked path matches `ffff0000`",
+            "no tracked path, run or stored object matches `ffff0000`",
         ));
 }
 

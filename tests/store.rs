@@ -145,7 +145,9 @@ fn gc_keeps_what_is_referenced_and_reports_what_it_deletes() {
     ws.rvc(&["checkout", &v1[..12], "-o", "v1-again.bin"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no stored object"));
+        .stderr(predicate::str::contains(
+            "no tracked path, run or stored object",
+        ));
     ws.rvc(&["status", "--check"]).assert().success();
     ws.rvc(&["fsck"]).assert().success();
 }

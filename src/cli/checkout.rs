@@ -9,8 +9,9 @@ use rvc::workspace::{CheckoutOptions, CheckoutReport, Target};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Pointer files, tracked paths or ids (default: every tracked path).
-    #[arg(value_name = "PATH.rvc|PATH|ID")]
+    /// Pointer files, tracked paths, runs (name or run id) or object ids
+    /// (default: every tracked path).
+    #[arg(value_name = "PATH.rvc|PATH|RUN|ID")]
     targets: Vec<String>,
     /// Write the content of a single target here instead.
     #[arg(short = 'o', long = "output", value_name = "DEST")]
@@ -18,6 +19,9 @@ pub struct Args {
     /// Overwrite or delete files even when their bytes are not in the store.
     #[arg(long)]
     force: bool,
+    /// For a run: restore its outputs too, not only its inputs.
+    #[arg(long)]
+    outputs: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -25,7 +29,10 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
-    let opts = CheckoutOptions { force: args.force };
+    let opts = CheckoutOptions {
+        force: args.force,
+        outputs: args.outputs,
+    };
     if args.output.is_some() && args.targets.len() != 1 {
         eprintln!(
             "error: -o/--output needs exactly one target (a pointer file, tracked path or id)"

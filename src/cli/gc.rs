@@ -55,10 +55,14 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         bytes(r.temp_bytes),
         plural(r.kept_objects, "object", "objects"),
         bytes(r.kept_bytes),
-        plural(r.roots as u64, "pointer", "pointers"),
+        plural(
+            r.roots as u64,
+            "root (pointer or run artefact)",
+            "roots (pointers and run artefacts)"
+        ),
     );
     if !args.all_commits && !r.deleted.is_empty() {
-        eprintln!("note: only the workspace's pointers were kept; use --all-commits to keep every version in git history");
+        eprintln!("note: only what the workspace's pointers and runs reference was kept; use --all-commits to keep every version in git history");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,14 +3,19 @@
 
 mod add;
 mod checkout;
+mod diff;
 mod du;
 mod fsck;
 mod gc;
 mod hash;
 mod init;
+mod lock;
 mod ls;
 mod output;
+mod runs;
+mod show;
 mod status;
+mod which;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -61,6 +66,16 @@ enum Command {
     Gc(gc::Args),
     /// Re-hash every stored object and report what is corrupt or missing.
     Fsck(fsck::Args),
+    /// Record a run: its code, data, params, outputs, metrics and environment.
+    Lock(lock::Args),
+    /// List runs with their commit, data, params and final metrics.
+    Runs(runs::Args),
+    /// Show everything one run's lockfile records.
+    Show(show::Args),
+    /// Compare two runs: code, data, params, environment and metrics.
+    Diff(diff::Args),
+    /// Find the runs that read or produced a file, directory or id.
+    Which(which::Args),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -95,6 +110,11 @@ pub fn run() -> ExitCode {
         Command::Du(a) => du::run(&cwd, a),
         Command::Gc(a) => gc::run(&cwd, a),
         Command::Fsck(a) => fsck::run(&cwd, a),
+        Command::Lock(a) => lock::run(&cwd, a),
+        Command::Runs(a) => runs::run(&cwd, a),
+        Command::Show(a) => show::run(&cwd, a),
+        Command::Diff(a) => diff::run(&cwd, a),
+        Command::Which(a) => which::run(&cwd, a),
     };
     match result {
         Ok(code) => code,

@@ -40,7 +40,7 @@ pub struct DuReport {
 }
 
 fn ratio(logical: u64, stored: u64) -> Option<f64> {
-    (stored > 0).then(|| logical as f64 / stored as f64)
+    (stored > 0 && logical > 0).then(|| logical as f64 / stored as f64)
 }
 
 /// Measure the workspace's pointers against the store.
@@ -61,13 +61,13 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
         }
         pointers.push(PointerUsage {
             pointer_file: k.source.clone(),
-            logical: k.pointer.size,
+            logical: k.logical,
             stored: bytes,
-            ratio: ratio(k.pointer.size, bytes),
+            ratio: ratio(k.logical, bytes),
             missing: reach.missing.len(),
         });
     }
-    let logical = keep.iter().map(|k| k.pointer.size).sum();
+    let logical = keep.iter().map(|k| k.logical).sum();
     let mut store_objects = 0;
     let mut store_bytes = 0;
     let mut unreferenced_objects = 0;

@@ -1,7 +1,7 @@
-//! Roots: the content that must be kept. Today these are the pointer files
-//! of the workspace and, on request, of every git commit. Run lockfiles
-//! will add their inputs and outputs here, and a retention rule (keep the
-//! last N checkpoints of a run) will be a filter over those roots.
+//! Roots: the content that must be kept. These are the pointer files and
+//! run lockfiles (inputs, outputs, patch, metrics series) of the workspace
+//! and, on request, of every git commit. A retention rule (keep the last N
+//! checkpoints of a run) would be a filter over the run roots.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -9,43 +9,80 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::pointer::{Pointer, PointerKind};
 use crate::repo::Repo;
+use crate::run::Lockfile;
 use crate::store::Root;
 use crate::workspace::find_pointers;
 
-/// A pointer that keeps content alive, and where it was found.
+/// Content that must be kept, and what keeps it.
 #[derive(Debug, Clone)]
 pub struct Keep {
-    /// `data.rvc`, or `<commit>:data.rvc` for a pointer in git history.
+    /// `data.rvc`, `.rvc/runs/run-42.lock:out/run-42`, or
+    /// `<commit>:<path>` for something found in git history.
     pub source: String,
-    pub pointer: Pointer,
+    pub root: Root,
+    /// Its size as files (0 for a patch or metrics series).
+    pub logical: u64,
 }
 
 impl Keep {
-    pub fn root(&self) -> Root {
-        match self.pointer.kind {
-            PointerKind::File => Root::File(self.pointer.id),
-            PointerKind::Dir => Root::Tree(self.pointer.id),
+    fn of_pointer(source: String, p: &Pointer) -> Keep {
+        let root = match p.kind {
+            PointerKind::File => Root::File(p.id),
+            PointerKind::Dir => Root::Tree(p.id),
+        };
+        Keep {
+            source,
+            root,
+            logical: p.size,
         }
+    }
+
+    pub fn root(&self) -> Root {
+        self.root
     }
 }
 
-/// The pointers of the workspace. A malformed pointer is an error: what
-/// it referred to cannot be known, so nothing may be deleted.
-pub fn workspace(repo: &Repo) -> Result<Vec<Keep>> {
-    find_pointers(repo)?
-        .into_iter()
-        .map(|t| {
-            Ok(Keep {
-                source: t.pointer_file,
-                pointer: t.pointer?,
-            })
-        })
-        .collect()
+/// Everything a run lockfile references: inputs, outputs, the stored patch
+/// and the metrics series.
+fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
+    let mut out: Vec<Keep> = lock
+        .inputs
+        .iter()
+        .chain(&lock.outputs)
+        .map(|a| Keep::of_pointer(format!("{source}:{}", a.path), &a.pointer()))
+        .collect();
+    let extra = [
+        ("patch", lock.code.as_ref().and_then(|c| c.patch)),
+        ("metrics", lock.metrics.series),
+    ];
+    for (what, id) in extra {
+        if let Some(id) = id {
+            out.push(Keep {
+                source: format!("{source}:{what}"),
+                root: Root::File(id),
+                logical: 0,
+            });
+        }
+    }
+    out
 }
 
-/// The pointers in every commit reachable from any git ref, each distinct
-/// pointer once. Pointers that cannot be parsed are reported as warnings:
-/// they never named valid content.
+/// The pointers and run lockfiles of the workspace. A malformed one is an
+/// error: what it referred to cannot be known, so nothing may be deleted.
+pub fn workspace(repo: &Repo) -> Result<Vec<Keep>> {
+    let mut keep: Vec<Keep> = find_pointers(repo)?
+        .into_iter()
+        .map(|t| Ok(Keep::of_pointer(t.pointer_file, &t.pointer?)))
+        .collect::<Result<_>>()?;
+    for run in crate::run::all(repo)? {
+        keep.extend(of_run(&run.file, &run.lock));
+    }
+    Ok(keep)
+}
+
+/// The pointers and run lockfiles in every commit reachable from any git
+/// ref, each distinct file once. Files that cannot be parsed are reported
+/// as warnings: they never named valid content.
 pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
     let git_err = |e: git2::Error| Error::Git {
         message: e.message().to_string(),
@@ -97,7 +134,25 @@ pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
                                 Pointer::parse(text, Path::new(name)).map_err(|e| e.to_string())
                             });
                         match parsed {
-                            Ok(pointer) => keep.push(Keep { source, pointer }),
+                            Ok(pointer) => keep.push(Keep::of_pointer(source, &pointer)),
+                            Err(e) => warnings.push(format!("{source}: {e}")),
+                        }
+                    }
+                    Some(git2::ObjectType::Blob)
+                        if name.ends_with(crate::run::SUFFIX) && path.contains(".rvc/runs/") =>
+                    {
+                        if !seen_blobs.insert(entry.id()) {
+                            continue;
+                        }
+                        let blob = git.find_blob(entry.id()).map_err(git_err)?;
+                        let source = format!("{short}:{path}");
+                        let parsed = std::str::from_utf8(blob.content())
+                            .map_err(|_| "not valid UTF-8".to_string())
+                            .and_then(|text| {
+                                Lockfile::parse(text, &source).map_err(|e| e.to_string())
+                            });
+                        match parsed {
+                            Ok(lock) => keep.extend(of_run(&source, &lock)),
                             Err(e) => warnings.push(format!("{source}: {e}")),
                         }
                     }

@@ -65,6 +65,30 @@ impl Store {
         chunk::decode(&stored, id)
     }
 
+    /// Read a whole stored file into memory, verified.
+    pub fn read_file(&self, id: &Id) -> Result<Vec<u8>> {
+        match self.read_chunk(id) {
+            Ok(data) => return Ok(data),
+            Err(Error::ObjectMissing { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let manifest = self
+            .manifest(id)?
+            .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?;
+        let mut out = Vec::with_capacity(manifest.size() as usize);
+        for p in &manifest.pieces {
+            out.extend_from_slice(&self.read_chunk(&p.id)?);
+        }
+        let actual = hash::hash_bytes(&out);
+        if actual != *id {
+            return Err(Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        Ok(out)
+    }
+
     /// The size of the stored file `id`.
     pub fn file_size(&self, id: &Id) -> Result<u64> {
         let path = self.path_of(ObjectRef {

@@ -218,6 +218,33 @@ impl<'s> Batch<'s> {
         self.stage(Area::Chunk, id, &chunk::encode(data, whole_file))
     }
 
+    /// Store bytes held in memory as a file; returns its file id.
+    pub fn put_bytes(&self, data: &[u8]) -> Result<Id> {
+        let id = hash::hash_bytes(data);
+        if data.len() as u64 <= chunk::WHOLE_FILE_MAX {
+            self.put_chunk(&id, data, true)?;
+        } else if !self.store.contains(&id)
+            && self.claim(ObjectRef {
+                area: Area::Manifest,
+                id,
+            })
+        {
+            let pieces = chunk::cut(data)
+                .map(|(offset, length)| {
+                    let bytes = &data[offset..offset + length];
+                    let pid = hash::hash_bytes(bytes);
+                    self.put_chunk(&pid, bytes, false)?;
+                    Ok(Piece {
+                        id: pid,
+                        size: length as u64,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.stage(Area::Manifest, &id, &Manifest { pieces }.encode())?;
+        }
+        Ok(id)
+    }
+
     /// Store a tree listing; returns its id.
     pub fn put_tree(&self, tree: &Tree) -> Result<Id> {
         let bytes = tree.encode();

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::pointer::{self, Pointer, PointerKind};
 use crate::progress::Progress;
 use crate::repo::{self, Repo};
-use crate::statcache::Known;
-use crate::store::BatchStats;
+use crate::statcache::{Known, StatCache};
+use crate::store::{Batch, BatchStats};
 
 /// What `add` did for one path.
 #[derive(Debug, serde::Serialize)]
@@ -73,55 +73,7 @@ pub fn add(
     let batch = store.batch();
     let mut pending = Vec::new();
     for rel in rels {
-        let abs = repo.abs(&rel);
-        let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
-            .ok_or(Error::PathNotFound { path: abs.clone() })?;
-        let bytes = files.iter().map(|f| f.stamp.size).sum();
-        progress.start("adding", files.len() as u64, bytes);
-        let cache_ref = &cache;
-        let current: Vec<Current> = files
-            .into_par_iter()
-            .map(|entry| {
-                let size = entry.stamp.size;
-                let known = cache_ref
-                    .lookup(&cache_key(&rel, &entry.rel), &entry.stamp)
-                    .filter(|k| store.contains(&k.id));
-                let current = match known {
-                    Some(known) => Current {
-                        entry,
-                        known,
-                        hashed: false,
-                    },
-                    None => {
-                        let (digest, stamp) = batch.put_file(&entry.abs)?;
-                        Current {
-                            entry: FileEntry { stamp, ..entry },
-                            known: Known {
-                                id: digest.id,
-                                rows: digest.rows,
-                            },
-                            hashed: true,
-                        }
-                    }
-                };
-                progress.advance(1, size);
-                Ok(current)
-            })
-            .collect::<Result<_>>()?;
-        progress.finish();
-        if is_dir {
-            batch.put_tree(&tree_of(&current)?.0)?;
-        }
-        let pointer = pointer_for(&rel, is_dir, &current)?;
-        remember(&mut cache, &rel, &current);
-        if is_dir {
-            let present: std::collections::HashSet<String> = current
-                .iter()
-                .map(|c| cache_key(&rel, &c.entry.rel))
-                .collect();
-            cache.prune_below(&rel, &|k| present.contains(k));
-        }
-        let hashed = current.iter().filter(|c| c.hashed).count() as u64;
+        let (pointer, hashed) = store_path(repo, &mut cache, &batch, &rel, progress)?;
         pending.push((rel, pointer, hashed));
     }
     // Objects become durable and visible before any pointer refers to them.
@@ -189,4 +141,67 @@ fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
         prefix.push_str(comp);
     }
     Ok(rel)
+}
+
+/// Hash the repository-relative path `rel` (through the stat cache) and
+/// stage its content in `batch`. Returns the pointer it gets and how many
+/// files had to be read. Nothing is visible until the batch commits.
+pub(crate) fn store_path(
+    repo: &Repo,
+    cache: &mut StatCache,
+    batch: &Batch<'_>,
+    rel: &str,
+    progress: &dyn Progress,
+) -> Result<(Pointer, u64)> {
+    let store = repo.store();
+    let abs = repo.abs(rel);
+    let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
+        .ok_or(Error::PathNotFound { path: abs.clone() })?;
+    let bytes = files.iter().map(|f| f.stamp.size).sum();
+    progress.start("storing", files.len() as u64, bytes);
+    let cache_ref = &*cache;
+    let current: Vec<Current> = files
+        .into_par_iter()
+        .map(|entry| {
+            let size = entry.stamp.size;
+            let known = cache_ref
+                .lookup(&cache_key(rel, &entry.rel), &entry.stamp)
+                .filter(|k| store.contains(&k.id));
+            let current = match known {
+                Some(known) => Current {
+                    entry,
+                    known,
+                    hashed: false,
+                },
+                None => {
+                    let (digest, stamp) = batch.put_file(&entry.abs)?;
+                    Current {
+                        entry: FileEntry { stamp, ..entry },
+                        known: Known {
+                            id: digest.id,
+                            rows: digest.rows,
+                        },
+                        hashed: true,
+                    }
+                }
+            };
+            progress.advance(1, size);
+            Ok(current)
+        })
+        .collect::<Result<_>>()?;
+    progress.finish();
+    if is_dir {
+        batch.put_tree(&tree_of(&current)?.0)?;
+    }
+    let pointer = pointer_for(rel, is_dir, &current)?;
+    remember(cache, rel, &current);
+    if is_dir {
+        let present: std::collections::HashSet<String> = current
+            .iter()
+            .map(|c| cache_key(rel, &c.entry.rel))
+            .collect();
+        cache.prune_below(rel, &|k| present.contains(k));
+    }
+    let hashed = current.iter().filter(|c| c.hashed).count() as u64;
+    Ok((pointer, hashed))
 }

@@ -32,6 +32,8 @@ use crate::tree::{Entry, Kind, Tree};
 pub struct CheckoutOptions {
     /// Overwrite or delete files whose content is not in the store.
     pub force: bool,
+    /// For a run: restore its outputs as well as its inputs.
+    pub outputs: bool,
 }
 
 /// What to check out.
@@ -41,6 +43,8 @@ pub enum Target {
     Pointers(Vec<Tracked>),
     /// A stored object, written to `dest`.
     Object { object: StoredObject, dest: PathBuf },
+    /// A run: its inputs (and with `outputs`, its outputs) at their paths.
+    Run(Box<crate::run::Run>),
 }
 
 /// A file left alone, and why.
@@ -99,10 +103,60 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                 dest: cwd.join(dest),
             });
         }
-        Err(Error::NotTracked { .. }) if id::parse_prefix(arg).is_ok() => {}
+        Err(Error::NotTracked { .. }) => {}
         Err(e) => return Err(e),
     }
-    let object = repo.store().resolve(arg)?;
+    if dest.is_none()
+        && crate::run::check_name(arg).is_ok()
+        && crate::run::lockfile_path(repo, arg).is_file()
+    {
+        return Ok(Target::Run(Box::new(crate::run::load(
+            repo,
+            &crate::run::lockfile_path(repo, arg),
+        )?)));
+    }
+    let Ok(prefix) = id::parse_prefix(arg) else {
+        return Err(Error::NotTracked {
+            path: PathBuf::from(arg),
+        });
+    };
+    // A prefix may name a run (by run id) or a stored object.
+    let runs: Vec<crate::run::Run> = if dest.is_none() {
+        crate::run::all(repo)?
+            .into_iter()
+            .filter(|r| r.id.to_hex().starts_with(&prefix))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let object = match repo.store().resolve(&prefix) {
+        Ok(o) => Some(o),
+        Err(Error::UnknownId { .. }) => None,
+        Err(Error::AmbiguousId {
+            prefix,
+            mut candidates,
+        }) => {
+            candidates.extend(
+                runs.iter()
+                    .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name)),
+            );
+            return Err(Error::AmbiguousId { prefix, candidates });
+        }
+        Err(e) => return Err(e),
+    };
+    let object = match (object, runs.len()) {
+        (None, 0) => return Err(Error::UnknownId { prefix }),
+        (None, 1) => return Ok(Target::Run(Box::new(runs.into_iter().next().expect("one")))),
+        (Some(o), 0) => o,
+        (o, _) => {
+            let mut candidates: Vec<String> = runs
+                .iter()
+                .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
+                .collect();
+            candidates.extend(o.map(|o| format!("{} ({:?})", o.id.short(), o.kind).to_lowercase()));
+            return Err(Error::AmbiguousId { prefix, candidates });
+        }
+    };
     if dest.is_none() {
         for t in find_pointers(repo)? {
             if t.pointer.as_ref().is_ok_and(|p| p.id == object.id) {
@@ -128,7 +182,12 @@ pub fn checkout(
     let _lock = repo.lock(true)?;
     let mut cache = repo.stat_cache();
     let mut report = CheckoutReport::default();
+    let target = match target {
+        Target::Run(run) => Target::Pointers(run_paths(&run, opts.outputs)),
+        other => other,
+    };
     match target {
+        Target::Run(_) => unreachable!("converted above"),
         Target::Pointers(tracked) => {
             for t in tracked {
                 let result = t.pointer.and_then(|p| {
@@ -175,6 +234,21 @@ pub fn checkout(
     report.restored.sort();
     report.removed.sort();
     Ok(report)
+}
+
+/// The inputs (and outputs) of a run, as tracked paths to restore.
+fn run_paths(run: &crate::run::Run, outputs: bool) -> Vec<Tracked> {
+    let outs: &[crate::run::Artifact] = if outputs { &run.lock.outputs } else { &[] };
+    run.lock
+        .inputs
+        .iter()
+        .chain(outs)
+        .map(|a| Tracked {
+            pointer_file: format!("{}:{}", run.file, a.path),
+            path: a.path.clone(),
+            pointer: Ok(a.pointer()),
+        })
+        .collect()
 }
 
 enum Content {

@@ -7,6 +7,7 @@ mod ls;
 mod status;
 pub mod walk;
 
+pub(crate) use add::store_path;
 pub use add::{add, AddOutcome, AddReport};
 pub use checkout::{
     checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,

@@ -1,0 +1,140 @@
+//! `rvc lock NAME`
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::output::{bytes, plural, print_json, Bar};
+use super::CmdResult;
+use rvc::run::record::LockOptions;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The run's name, e.g. run-42 or sweep-3/lr-1e-4 (a child of sweep-3).
+    name: String,
+    /// An input (data) path; replaces the inputs in [run] of .rvc/config.toml.
+    #[arg(long = "input", value_name = "PATH")]
+    inputs: Vec<String>,
+    /// An output path (checkpoints, adapter, eval results).
+    #[arg(long = "output", value_name = "PATH")]
+    outputs: Vec<String>,
+    /// A params file (YAML, JSON or TOML).
+    #[arg(long = "params", value_name = "FILE")]
+    params: Vec<String>,
+    /// A metrics file (trainer_state.json, .jsonl or .csv).
+    #[arg(long = "metrics", value_name = "FILE")]
+    metrics: Vec<String>,
+    /// The parent run (default: implied by a name like sweep-3/child).
+    #[arg(long)]
+    parent: Option<String>,
+    /// A tag for the run.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// When the run started (UTC, 2026-11-22T14:05:00Z); default: from file times.
+    #[arg(long)]
+    started: Option<String>,
+    /// When the run ended (UTC); default: from file times.
+    #[arg(long)]
+    ended: Option<String>,
+    /// Replace an existing lockfile of the same name.
+    #[arg(long)]
+    force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let opts = LockOptions {
+        name: args.name,
+        inputs: args.inputs,
+        outputs: args.outputs,
+        params: args.params,
+        metrics: args.metrics,
+        parent: args.parent,
+        tags: args.tags,
+        started: args.started,
+        ended: args.ended,
+        force: args.force,
+    };
+    let r = rvc::run::record::lock(&repo, cwd, &opts, &Bar::new())?;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let l = &r.run.lock;
+    if args.json {
+        print_json(&serde_json::json!({
+            "run": l.run.name, "run_id": r.run.id, "lockfile": r.run.file,
+            "stored": r.stored, "hashed": r.hashed, "warnings": r.warnings,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "locked {} -> {}  run id {}",
+        l.run.name,
+        r.run.file,
+        r.run.id.short()
+    );
+    if let Some(c) = &l.code {
+        let commit = c
+            .commit
+            .as_deref()
+            .map(|s| &s[..s.len().min(10)])
+            .unwrap_or("no commit yet");
+        let branch = c
+            .branch
+            .as_deref()
+            .map(|b| format!(" ({b})"))
+            .unwrap_or_default();
+        let dirty = if c.dirty {
+            format!(
+                ", dirty: {} (patch stored)",
+                plural(c.changed.len() as u64, "changed file", "changed files")
+            )
+        } else {
+            String::new()
+        };
+        println!("  code:    {commit}{branch}{dirty}");
+    }
+    for (label, list) in [("input", &l.inputs), ("output", &l.outputs)] {
+        for a in list {
+            let rows = a
+                .rows
+                .map(|n| format!(", {}", plural(n, "row", "rows")))
+                .unwrap_or_default();
+            println!(
+                "  {label}:{:pad$} {}  {} ({}, {}{rows})",
+                "",
+                a.path,
+                a.id.short(),
+                plural(a.files, "file", "files"),
+                bytes(a.size),
+                pad = 7 - label.len()
+            );
+        }
+    }
+    if !l.params.is_empty() {
+        println!(
+            "  params:  {}",
+            plural(l.params.len() as u64, "key", "keys")
+        );
+    }
+    if !l.metrics.finals.is_empty() {
+        println!(
+            "  metrics: {} up to step {}",
+            plural(l.metrics.finals.len() as u64, "metric", "metrics"),
+            l.metrics.steps
+        );
+    }
+    if r.stored.new_objects > 0 {
+        println!(
+            "stored {} in {}",
+            bytes(r.stored.new_bytes),
+            plural(r.stored.new_objects, "new object", "new objects")
+        );
+    }
+    if repo.in_git() {
+        eprintln!("next: git add {}", r.run.file);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,291 @@
+//! `rvc runs [--json|--csv|--md] [--sort METRIC]`
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::output::print_json;
+use super::CmdResult;
+use rvc::run::Run;
+
+/// At most this many params and metrics columns in the table.
+const MAX_COLUMNS: usize = 6;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print every run as JSON.
+    #[arg(long, conflicts_with_all = ["csv", "md"])]
+    json: bool,
+    /// Print the table as CSV.
+    #[arg(long, conflicts_with = "md")]
+    csv: bool,
+    /// Print the table as Markdown.
+    #[arg(long)]
+    md: bool,
+    /// Order by this metric's final value (ascending; runs without it last).
+    #[arg(long, value_name = "METRIC")]
+    sort: Option<String>,
+    /// Descending order.
+    #[arg(long, short = 'r')]
+    reverse: bool,
+    /// Show this parameter (default: the ones that differ between runs).
+    #[arg(long = "param", value_name = "KEY")]
+    params: Vec<String>,
+    /// Show this metric (default: the final values of the main metrics).
+    #[arg(long = "metric", value_name = "NAME")]
+    metrics: Vec<String>,
+}
+
+/// Metrics that describe the run's bookkeeping rather than its quality.
+fn housekeeping(name: &str) -> bool {
+    matches!(name, "epoch" | "learning_rate" | "grad_norm" | "total_flos")
+        || name.ends_with("_runtime")
+        || name.ends_with("_per_second")
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let runs = rvc::run::all(&repo)?;
+    let ordered = order(&runs, args.sort.as_deref(), args.reverse);
+    if args.json {
+        let all: Vec<_> = ordered
+            .iter()
+            .map(|(_, r)| {
+                serde_json::json!({
+                    "name": r.lock.run.name, "run_id": r.id, "parent": r.lock.run.parent, "tags": r.lock.run.tags,
+                    "locked": r.lock.run.locked, "commit": r.lock.code.as_ref().and_then(|c| c.commit.clone()),
+                    "dirty": r.lock.code.as_ref().is_some_and(|c| c.dirty), "inputs": r.lock.inputs,
+                    "params": r.lock.params, "metrics": r.lock.metrics.finals,
+                })
+            })
+            .collect();
+        print_json(&all);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if runs.is_empty() {
+        eprintln!("no runs yet: record one with `rvc lock NAME`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let params: Vec<String> = if args.params.is_empty() {
+        let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.lock.params.keys()).collect();
+        keys.into_iter()
+            .filter(|k| {
+                let values: BTreeSet<String> = runs
+                    .iter()
+                    .map(|r| {
+                        r.lock
+                            .params
+                            .get(*k)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                values.len() > 1
+            })
+            .take(MAX_COLUMNS)
+            .cloned()
+            .collect()
+    } else {
+        args.params.clone()
+    };
+    let metrics: Vec<String> = if args.metrics.is_empty() {
+        let names: BTreeSet<&String> = runs
+            .iter()
+            .flat_map(|r| r.lock.metrics.finals.keys())
+            .collect();
+        names
+            .into_iter()
+            .filter(|n| !housekeeping(n))
+            .take(MAX_COLUMNS)
+            .cloned()
+            .collect()
+    } else {
+        args.metrics.clone()
+    };
+    let mut header = vec![
+        "run".to_string(),
+        "run id".into(),
+        "locked".into(),
+        "commit".into(),
+        "data".into(),
+    ];
+    header.extend(params.iter().cloned());
+    header.extend(metrics.iter().cloned());
+    let rows: Vec<Vec<String>> = ordered
+        .iter()
+        .map(|(depth, r)| {
+            let l = &r.lock;
+            let name = if *depth == 0 || args.csv {
+                l.run.name.clone()
+            } else {
+                format!(
+                    "{}└ {}",
+                    "  ".repeat(depth - 1),
+                    l.run.name.rsplit('/').next().unwrap_or(&l.run.name)
+                )
+            };
+            let commit = match &l.code {
+                Some(c) => format!(
+                    "{}{}",
+                    c.commit
+                        .as_deref()
+                        .map(|s| &s[..s.len().min(7)])
+                        .unwrap_or("-"),
+                    if c.dirty { "*" } else { "" }
+                ),
+                None => "-".into(),
+            };
+            let data = l
+                .inputs
+                .first()
+                .map(|a| {
+                    format!(
+                        "{}{}",
+                        a.id.short(),
+                        a.rows.map(|n| format!(" ({n} rows)")).unwrap_or_default()
+                    )
+                })
+                .unwrap_or_else(|| "-".into());
+            let mut row = vec![
+                name,
+                r.id.short(),
+                l.run
+                    .locked
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string(),
+                commit,
+                data,
+            ];
+            row.extend(
+                params
+                    .iter()
+                    .map(|k| l.params.get(k).map(value).unwrap_or_else(|| "-".into())),
+            );
+            row.extend(metrics.iter().map(|m| {
+                l.metrics
+                    .finals
+                    .get(m)
+                    .map(|v| short_float(*v))
+                    .unwrap_or_else(|| "-".into())
+            }));
+            row
+        })
+        .collect();
+    if args.csv {
+        for line in std::iter::once(&header).chain(&rows) {
+            println!(
+                "{}",
+                line.iter().map(|c| csv(c)).collect::<Vec<_>>().join(",")
+            );
+        }
+    } else if args.md {
+        println!("| {} |", header.join(" | "));
+        println!("|{}", "---|".repeat(header.len()));
+        for row in &rows {
+            println!(
+                "| {} |",
+                row.iter()
+                    .map(|c| c.replace('|', "\\|"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+    } else {
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                std::iter::once(&header)
+                    .chain(&rows)
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for line in std::iter::once(&header).chain(&rows) {
+            let cells: Vec<String> = line
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect();
+            println!("{}", cells.join("  ").trim_end());
+        }
+        println!(
+            "(* = uncommitted changes; `rvc show RUN` for everything, `rvc diff A B` to compare)"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs in display order with their depth: parents first, each followed by
+/// its children; siblings by the sort metric, else by name.
+fn order<'a>(runs: &'a [Run], metric: Option<&str>, reverse: bool) -> Vec<(usize, &'a Run)> {
+    let names: BTreeSet<&str> = runs.iter().map(|r| r.lock.run.name.as_str()).collect();
+    let mut children: BTreeMap<Option<&str>, Vec<&Run>> = BTreeMap::new();
+    for r in runs {
+        let parent = r.lock.run.parent.as_deref().filter(|p| names.contains(p));
+        children.entry(parent).or_default().push(r);
+    }
+    for list in children.values_mut() {
+        if let Some(m) = metric {
+            list.sort_by(|a, b| {
+                let (x, y) = (a.lock.metrics.finals.get(m), b.lock.metrics.finals.get(m));
+                match (x, y) {
+                    (Some(x), Some(y)) => {
+                        let o = x.total_cmp(y);
+                        if reverse {
+                            o.reverse()
+                        } else {
+                            o
+                        }
+                    }
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.lock.run.name.cmp(&b.lock.run.name),
+                }
+            });
+        } else if reverse {
+            list.reverse();
+        }
+    }
+    fn visit<'a>(
+        parent: Option<&str>,
+        depth: usize,
+        children: &BTreeMap<Option<&str>, Vec<&'a Run>>,
+        out: &mut Vec<(usize, &'a Run)>,
+    ) {
+        for r in children.get(&parent).map(Vec::as_slice).unwrap_or(&[]) {
+            out.push((depth, r));
+            visit(Some(r.lock.run.name.as_str()), depth + 1, children, out);
+        }
+    }
+    let mut out = Vec::new();
+    visit(None, 0, &children, &mut out);
+    out
+}
+
+fn value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Float(f) => short_float(*f),
+        other => other.to_string(),
+    }
+}
+
+fn short_float(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+        format!("{v:.3e}")
+    } else if v.is_finite() {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        rvc::run::metrics::fmt_float(v)
+    }
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

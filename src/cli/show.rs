@@ -1,0 +1,142 @@
+//! `rvc show RUN [--json]`
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::output::{bytes, plural, print_json};
+use super::CmdResult;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A run name, or a run id prefix.
+    run: String,
+    /// Print the lockfile as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also print the stored uncommitted patch of a dirty run.
+    #[arg(long)]
+    patch: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> CmdResult {
+    let repo = rvc::Repo::discover(cwd)?;
+    let r = rvc::run::resolve(&repo, &args.run)?;
+    let l = &r.lock;
+    if args.json {
+        print_json(&serde_json::json!({ "run_id": r.id, "lockfile": r.file, "lock": l }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("run {}  (run id {})", l.run.name, r.id);
+    println!("  lockfile  {}", r.file);
+    if let Some(p) = &l.run.parent {
+        println!("  parent    {p}");
+    }
+    if !l.run.tags.is_empty() {
+        println!("  tags      {}", l.run.tags.join(", "));
+    }
+    let t = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+    println!(
+        "  time      {} .. {}  (locked {})",
+        t(&l.run.started),
+        t(&l.run.ended),
+        l.run.locked
+    );
+    println!("code");
+    match &l.code {
+        None => println!("  not recorded (the run was outside git)"),
+        Some(c) => {
+            println!(
+                "  commit    {}{}",
+                c.commit.as_deref().unwrap_or("none yet"),
+                c.branch
+                    .as_deref()
+                    .map(|b| format!(" ({b})"))
+                    .unwrap_or_default()
+            );
+            println!("  dirty     {}", if c.dirty { "yes" } else { "no" });
+            for f in &c.changed {
+                println!("    changed {f}");
+            }
+            if let Some(p) = c.patch {
+                println!(
+                    "  patch     {} (rvc show {} --patch)",
+                    p.short(),
+                    l.run.name
+                );
+            }
+        }
+    }
+    for (label, list) in [("inputs", &l.inputs), ("outputs", &l.outputs)] {
+        if list.is_empty() {
+            continue;
+        }
+        println!("{label}");
+        for a in list {
+            let rows = a
+                .rows
+                .map(|n| format!(", {}", plural(n, "row", "rows")))
+                .unwrap_or_default();
+            println!(
+                "  {}  {} {:?} ({}, {}{rows})",
+                a.path,
+                a.id,
+                a.kind,
+                plural(a.files, "file", "files"),
+                bytes(a.size)
+            );
+        }
+    }
+    if !l.params.is_empty() {
+        println!("params");
+        for (k, v) in &l.params {
+            println!("  {k} = {v}");
+        }
+    }
+    if !l.metrics.finals.is_empty() {
+        println!(
+            "metrics (final values, up to step {}; from {})",
+            l.metrics.steps,
+            l.metrics.sources.join(", ")
+        );
+        for (k, v) in &l.metrics.finals {
+            println!("  {k} = {}", rvc::run::metrics::fmt_float(*v));
+        }
+    }
+    let e = &l.env;
+    println!("environment");
+    println!(
+        "  rvc {}, python {}, {} ({})",
+        e.rvc,
+        if e.python.is_empty() { "?" } else { &e.python },
+        e.os,
+        e.arch
+    );
+    println!("  cpu {} x{}, memory {}", e.cpu, e.cpus, bytes(e.memory));
+    println!(
+        "  gpu {}",
+        if e.gpus.is_empty() {
+            "none".to_string()
+        } else {
+            e.gpus.join("; ")
+        }
+    );
+    for req in &e.requirements {
+        println!(
+            "  {} ({}, {})",
+            req.path,
+            req.id.short(),
+            plural(req.pins.len() as u64, "pin", "pins")
+        );
+    }
+    if args.patch {
+        match l.code.as_ref().and_then(|c| c.patch) {
+            Some(id) => {
+                let text = repo.store().read_file(&id)?;
+                println!("patch");
+                print!("{}", String::from_utf8_lossy(&text));
+            }
+            None => println!("patch: none (the tree was clean)"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

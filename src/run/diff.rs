@@ -1,0 +1,308 @@
+//! `rvc diff A B`: what changed between two runs, in code, data, params,
+//! environment and metrics.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::query::pair_artifacts;
+use super::rowdiff::{self, RowCounts};
+use super::{code, Artifact, Run};
+use crate::error::Result;
+use crate::id::Id;
+use crate::pointer::PointerKind;
+use crate::repo::Repo;
+
+/// One side of the comparison.
+#[derive(Debug, serde::Serialize)]
+pub struct Side {
+    pub name: String,
+    pub run_id: Id,
+    pub commit: Option<String>,
+    pub dirty: bool,
+    /// The uncommitted patch of a dirty run, when it is stored.
+    pub patch: Option<String>,
+}
+
+/// Code changes between the two runs' commits.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CodeChanges {
+    pub same_commit: bool,
+    /// Commits in B's history that are not in A's, oldest first.
+    pub commits: Vec<String>,
+    /// Files changed between the commits, `<A|D|M|R> <path>`.
+    pub files: Vec<String>,
+    /// Why the commits could not be compared (no git, unknown commit…).
+    pub note: Option<String>,
+}
+
+/// How an input or output differs.
+#[derive(Debug, serde::Serialize)]
+pub struct DataChange {
+    /// The path in the later run (or the earlier, if the later lacks it).
+    pub path: String,
+    /// The path in the earlier run, when it differs.
+    pub path_before: Option<String>,
+    /// `input` or `output`.
+    pub role: &'static str,
+    pub before: Option<Artifact>,
+    pub after: Option<Artifact>,
+    pub rows_before: Option<u64>,
+    pub rows_after: Option<u64>,
+    /// Row-level changes of a row file (or of the row files of a directory).
+    pub rows: Option<RowCounts>,
+    /// For directories: files added, removed and modified (paths inside it).
+    pub files_added: Vec<String>,
+    pub files_removed: Vec<String>,
+    pub files_modified: Vec<String>,
+    /// Why rows could not be compared, if they could not.
+    pub note: Option<String>,
+}
+
+/// A value that differs.
+#[derive(Debug, serde::Serialize)]
+pub struct Change<T> {
+    pub before: Option<T>,
+    pub after: Option<T>,
+}
+
+/// A metric in both runs.
+#[derive(Debug, serde::Serialize)]
+pub struct MetricChange {
+    pub name: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+/// The whole comparison.
+#[derive(Debug, serde::Serialize)]
+pub struct RunDiff {
+    pub a: Side,
+    pub b: Side,
+    pub code: CodeChanges,
+    pub data: Vec<DataChange>,
+    pub params: BTreeMap<String, Change<toml::Value>>,
+    /// Package pins that differ, `package` → versions.
+    pub packages: BTreeMap<String, Change<String>>,
+    /// rvc, python, os, gpus… that differ.
+    pub environment: BTreeMap<String, Change<String>>,
+    pub metrics: Vec<MetricChange>,
+}
+
+/// Compare run `a` (before) with run `b` (after).
+pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
+    let side = |r: &Run| Side {
+        name: r.lock.run.name.clone(),
+        run_id: r.id,
+        commit: r.lock.code.as_ref().and_then(|c| c.commit.clone()),
+        dirty: r.lock.code.as_ref().is_some_and(|c| c.dirty),
+        patch: r
+            .lock
+            .code
+            .as_ref()
+            .and_then(|c| c.patch)
+            .and_then(|id| repo.store().read_file(&id).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+    };
+    let (sa, sb) = (side(a), side(b));
+    let code = match (&sa.commit, &sb.commit) {
+        (Some(x), Some(y)) if x == y => CodeChanges {
+            same_commit: true,
+            ..Default::default()
+        },
+        (Some(x), Some(y)) => match code::diff_commits(repo.root(), x, y) {
+            Ok(d) => CodeChanges {
+                same_commit: false,
+                commits: d.commits,
+                files: d.files,
+                note: None,
+            },
+            Err(e) => CodeChanges {
+                note: Some(e.to_string()),
+                ..Default::default()
+            },
+        },
+        _ => CodeChanges {
+            note: Some("a run has no commit recorded".into()),
+            ..Default::default()
+        },
+    };
+
+    let mut data = Vec::new();
+    for (role, before, after) in [
+        ("input", &a.lock.inputs, &b.lock.inputs),
+        ("output", &a.lock.outputs, &b.lock.outputs),
+    ] {
+        for (x, y) in pair_artifacts(before, &a.lock.run.name, after, &b.lock.run.name) {
+            if x.map(|x| x.id) == y.map(|y| y.id) {
+                continue;
+            }
+            data.push(data_change(repo, role, x, y));
+        }
+    }
+
+    let mut params = BTreeMap::new();
+    let keys: BTreeSet<&String> = a.lock.params.keys().chain(b.lock.params.keys()).collect();
+    for k in keys {
+        let (x, y) = (a.lock.params.get(k), b.lock.params.get(k));
+        if x != y {
+            params.insert(
+                k.clone(),
+                Change {
+                    before: x.cloned(),
+                    after: y.cloned(),
+                },
+            );
+        }
+    }
+
+    let pins = |r: &Run| -> BTreeMap<String, String> {
+        r.lock
+            .env
+            .requirements
+            .iter()
+            .flat_map(|f| f.pins.clone())
+            .collect()
+    };
+    let (pa, pb) = (pins(a), pins(b));
+    let mut packages = BTreeMap::new();
+    for k in pa.keys().chain(pb.keys()).collect::<BTreeSet<_>>() {
+        let (x, y) = (pa.get(k), pb.get(k));
+        if x != y {
+            packages.insert(
+                k.clone(),
+                Change {
+                    before: x.cloned(),
+                    after: y.cloned(),
+                },
+            );
+        }
+    }
+    let (ea, eb) = (&a.lock.env, &b.lock.env);
+    let mut environment = BTreeMap::new();
+    for (k, x, y) in [
+        ("rvc", ea.rvc.clone(), eb.rvc.clone()),
+        ("python", ea.python.clone(), eb.python.clone()),
+        ("os", ea.os.clone(), eb.os.clone()),
+        ("cpu", ea.cpu.clone(), eb.cpu.clone()),
+        ("gpus", ea.gpus.join("; "), eb.gpus.join("; ")),
+    ] {
+        if x != y {
+            environment.insert(
+                k.to_string(),
+                Change {
+                    before: Some(x),
+                    after: Some(y),
+                },
+            );
+        }
+    }
+
+    let names: BTreeSet<&String> = a
+        .lock
+        .metrics
+        .finals
+        .keys()
+        .chain(b.lock.metrics.finals.keys())
+        .collect();
+    let metrics = names
+        .into_iter()
+        .map(|n| {
+            let (x, y) = (
+                a.lock.metrics.finals.get(n).copied(),
+                b.lock.metrics.finals.get(n).copied(),
+            );
+            MetricChange {
+                name: n.clone(),
+                before: x,
+                after: y,
+                delta: x.zip(y).map(|(x, y)| y - x),
+            }
+        })
+        .collect();
+
+    Ok(RunDiff {
+        a: sa,
+        b: sb,
+        code,
+        data,
+        params,
+        packages,
+        environment,
+        metrics,
+    })
+}
+
+fn data_change(
+    repo: &Repo,
+    role: &'static str,
+    x: Option<&Artifact>,
+    y: Option<&Artifact>,
+) -> DataChange {
+    let path = y.or(x).map(|a| a.path.clone()).unwrap_or_default();
+    let path_before = x.map(|x| x.path.clone()).filter(|p| *p != path);
+    let mut c = DataChange {
+        path,
+        path_before,
+        role,
+        before: x.cloned(),
+        after: y.cloned(),
+        rows_before: x.and_then(|x| x.rows),
+        rows_after: y.and_then(|y| y.rows),
+        rows: None,
+        files_added: Vec::new(),
+        files_removed: Vec::new(),
+        files_modified: Vec::new(),
+        note: None,
+    };
+    let (Some(x), Some(y)) = (x, y) else { return c };
+    let store = repo.store();
+    // Pairs of (name, before id, after id) of row files to compare.
+    let mut pairs: Vec<(String, Id, Id)> = Vec::new();
+    match (x.kind, y.kind) {
+        (PointerKind::File, PointerKind::File) => pairs.push((c.path.clone(), x.id, y.id)),
+        (PointerKind::Dir, PointerKind::Dir) => {
+            match (store.get_tree(&x.id), store.get_tree(&y.id)) {
+                (Ok(tx), Ok(ty)) => {
+                    for e in tx.entries() {
+                        match ty.get(&e.path) {
+                            None => c.files_removed.push(e.path.clone()),
+                            Some(f) if f.id != e.id => {
+                                c.files_modified.push(e.path.clone());
+                                pairs.push((e.path.clone(), e.id, f.id));
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    c.files_added = ty
+                        .entries()
+                        .iter()
+                        .filter(|e| tx.get(&e.path).is_none())
+                        .map(|e| e.path.clone())
+                        .collect();
+                }
+                _ => c.note = Some("a version of this directory is not in the local store".into()),
+            }
+        }
+        _ => c.note = Some("changed between a file and a directory".into()),
+    }
+    let mut total: Option<RowCounts> = None;
+    for (name, before, after) in pairs {
+        match (
+            rowdiff::stored_rows(store, &before, &name),
+            rowdiff::stored_rows(store, &after, &name),
+        ) {
+            (Ok(Some(ra)), Ok(Some(rb))) => {
+                let r = rowdiff::compare(&ra, &rb);
+                let t = total.get_or_insert_with(RowCounts::default);
+                t.added += r.added;
+                t.removed += r.removed;
+                t.changed += r.changed;
+                t.approximate |= r.approximate;
+            }
+            (Ok(None), _) | (_, Ok(None)) => {}
+            (Err(e), _) | (_, Err(e)) => c.note = Some(format!("rows of {name} not compared: {e}")),
+        }
+    }
+    c.rows = total;
+    c
+}

@@ -1,0 +1,131 @@
+//! Finding runs: which runs consumed or produced an artefact.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Artifact, Run};
+use crate::error::{Error, Result};
+use crate::id::{self, Id};
+use crate::pointer::PointerKind;
+use crate::progress::Silent;
+use crate::repo::Repo;
+use crate::tree::Tree;
+
+/// Whether a run read or wrote an artefact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Input,
+    Output,
+}
+
+/// One run that used the artefact.
+#[derive(Debug, serde::Serialize)]
+pub struct Hit {
+    pub run: String,
+    pub run_id: Id,
+    pub role: Role,
+    /// The run's input or output path.
+    pub artifact: String,
+    /// The matching file inside it (`artifact/…`), when the match is a file
+    /// inside a stored directory.
+    pub file: Option<String>,
+    pub id: Id,
+    pub commit: Option<String>,
+    pub dirty: bool,
+    pub locked: String,
+}
+
+/// What `which` looked for.
+#[derive(Debug, serde::Serialize)]
+pub struct Which {
+    /// The id searched for (full), or the prefix given.
+    pub query: String,
+    pub hits: Vec<Hit>,
+}
+
+/// Find the runs whose inputs or outputs are, or contain, `arg`: a path in
+/// the workspace (matched by its content id) or an id or id prefix.
+pub fn which(repo: &Repo, runs: &[Run], cwd: &Path, arg: &str) -> Result<Which> {
+    let abs = cwd.join(arg);
+    let query = if std::fs::symlink_metadata(&abs).is_ok() {
+        let boundary = repo.root().to_path_buf();
+        crate::workspace::hash_path(&abs, &boundary, &Silent)?
+            .id
+            .to_hex()
+    } else {
+        id::parse_prefix(arg).map_err(|_| Error::PathNotFound { path: arg.into() })?
+    };
+    let store = repo.store();
+    let mut trees: HashMap<Id, Option<Tree>> = HashMap::new();
+    let mut hits = Vec::new();
+    for run in runs {
+        let artifacts = run
+            .lock
+            .inputs
+            .iter()
+            .map(|a| (Role::Input, a))
+            .chain(run.lock.outputs.iter().map(|a| (Role::Output, a)));
+        for (role, a) in artifacts {
+            let hit = |file: Option<String>, id: Id| Hit {
+                run: run.lock.run.name.clone(),
+                run_id: run.id,
+                role,
+                artifact: a.path.clone(),
+                file,
+                id,
+                commit: run.lock.code.as_ref().and_then(|c| c.commit.clone()),
+                dirty: run.lock.code.as_ref().is_some_and(|c| c.dirty),
+                locked: run.lock.run.locked.clone(),
+            };
+            if a.id.to_hex().starts_with(&query) {
+                hits.push(hit(None, a.id));
+                continue;
+            }
+            if a.kind == PointerKind::Dir {
+                let tree = trees
+                    .entry(a.id)
+                    .or_insert_with(|| store.get_tree(&a.id).ok());
+                if let Some(tree) = tree {
+                    for e in tree
+                        .entries()
+                        .iter()
+                        .filter(|e| e.id.to_hex().starts_with(&query))
+                    {
+                        hits.push(hit(Some(format!("{}/{}", a.path, e.path)), e.id));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Which { query, hits })
+}
+
+/// The artefacts of two runs, paired: by path, where a run's own name in a
+/// path counts as the same (`out/run-41` pairs with `out/run-42`).
+/// Unpaired ones come with `None` on the other side.
+pub fn pair_artifacts<'a>(
+    a: &'a [Artifact],
+    a_name: &str,
+    b: &'a [Artifact],
+    b_name: &str,
+) -> Vec<(Option<&'a Artifact>, Option<&'a Artifact>)> {
+    let key = |x: &Artifact, name: &str| x.path.replace(name, "{name}");
+    let mut out: Vec<(Option<&Artifact>, Option<&Artifact>)> = Vec::new();
+    for x in a {
+        let partner = b
+            .iter()
+            .find(|y| y.path == x.path)
+            .or_else(|| b.iter().find(|y| key(y, b_name) == key(x, a_name)));
+        out.push((Some(x), partner));
+    }
+    for y in b {
+        if !out
+            .iter()
+            .any(|(_, p)| p.is_some_and(|p| std::ptr::eq(p, y)))
+        {
+            out.push((None, Some(y)));
+        }
+    }
+    out
+}

@@ -1,0 +1,405 @@
+//! End-to-end tests of runs: lock, runs, show, diff, which, checkout.
+
+mod common;
+
+use common::{stderr, stdout, Workspace};
+use predicates::prelude::*;
+
+fn repo() -> Workspace {
+    let ws = Workspace::new();
+    ws.git(&["config", "user.email", "t@example.com"]);
+    ws.git(&["config", "user.name", "t"]);
+    ws
+}
+
+fn trainer_state(losses: &[(u64, f64)], eval: f64) -> String {
+    let mut h: Vec<String> = losses
+        .iter()
+        .map(|(s, l)| {
+            format!("{{\"epoch\": 0.1, \"step\": {s}, \"loss\": {l}, \"learning_rate\": 0.0001}}")
+        })
+        .collect();
+    let last = losses.last().map(|l| l.0).unwrap_or(0);
+    h.push(format!("{{\"step\": {last}, \"eval_loss\": {eval}}}"));
+    h.push(format!(
+        "{{\"step\": {last}, \"train_loss\": NaN, \"train_runtime\": 12.5}}"
+    ));
+    format!(
+        "{{\"global_step\": {last}, \"log_history\": [{}]}}",
+        h.join(", ")
+    )
+}
+
+/// Run 41 and run 42 differ in data (rows changed and appended), a library
+/// pin, the seed, the learning-rate schedule and the code. `rvc diff` must
+/// name every one of these changes.
+#[test]
+fn forensics_diff_names_every_change() {
+    let ws = repo();
+    ws.write("data/train.csv", "id,text\n1,alpha\n2,beta\n3,gamma\n");
+    ws.write("requirements.txt", "torch==2.3.0\ntransformers==4.40.0\n");
+    ws.write(
+        "params.yaml",
+        "seed: 41\noptimizer:\n  lr: 0.0001\n  schedule: linear\n",
+    );
+    ws.write("train.py", "def train():\n    return 'v1'\n");
+    ws.write(
+        ".rvc/config.toml",
+        "[run]\ninputs = [\"data\"]\noutputs = [\"out/{name}\"]\nparams = [\"params.yaml\"]\nmetrics = [\"out/{name}/trainer_state.json\"]\n",
+    );
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.write(
+        "out/run-41/trainer_state.json",
+        trainer_state(&[(10, 2.0), (20, 1.6)], 1.8),
+    );
+    ws.write(
+        "out/run-41/adapter_model.safetensors",
+        common::noise(50_000, 41),
+    );
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "run 41 setup"]);
+    ws.rvc(&["lock", "run-41"]).assert().success();
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "lock run-41"]);
+
+    // Between the runs: data mutated and appended, a pin bump, a new seed,
+    // a new schedule, new code.
+    ws.write(
+        "data/train.csv",
+        "id,text\n1,alpha\n2,BETA (fixed)\n3,gamma\n4,delta\n5,epsilon\n",
+    );
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.write("requirements.txt", "torch==2.3.0\ntransformers==4.41.2\n");
+    ws.write(
+        "params.yaml",
+        "seed: 42\noptimizer:\n  lr: 0.0001\n  schedule: cosine\n",
+    );
+    ws.write("train.py", "def train():\n    return 'v2'\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "cosine schedule, new seed"]);
+    ws.write(
+        "train.py",
+        "def train():\n    return 'v2 + uncommitted tweak'\n",
+    );
+    ws.write(
+        "out/run-42/trainer_state.json",
+        trainer_state(&[(10, 1.9), (20, 1.4)], 1.7),
+    );
+    ws.write(
+        "out/run-42/adapter_model.safetensors",
+        common::noise(50_000, 42),
+    );
+    ws.rvc(&["lock", "run-42"]).assert().success();
+
+    let d = ws.json(&["diff", "run-41", "run-42"]);
+    // Code: the commit between the runs, the files, the dirty patch.
+    let commits = d["code"]["commits"].as_array().unwrap();
+    assert!(
+        commits
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("cosine schedule, new seed")),
+        "{d}"
+    );
+    let files: Vec<&str> = d["code"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"M train.py") && files.contains(&"M params.yaml"),
+        "{files:?}"
+    );
+    assert_eq!(d["b"]["dirty"], true);
+    assert!(
+        d["b"]["patch"]
+            .as_str()
+            .unwrap()
+            .contains("+    return 'v2 + uncommitted tweak'"),
+        "{d}"
+    );
+    assert!(
+        !d["b"]["patch"].as_str().unwrap().contains("out/run-42"),
+        "outputs are data, not code"
+    );
+    // Data: rows before and after, rows added and changed.
+    let data = d["data"].as_array().unwrap();
+    let input = data
+        .iter()
+        .find(|c| c["role"] == "input")
+        .expect("the input changed");
+    assert_eq!(input["rows_before"], 4);
+    assert_eq!(input["rows_after"], 6);
+    assert_eq!(input["rows"]["added"], 2);
+    assert_eq!(input["rows"]["changed"], 1);
+    assert_eq!(input["rows"]["removed"], 0);
+    assert_eq!(input["files_modified"], serde_json::json!(["train.csv"]));
+    let output = data
+        .iter()
+        .find(|c| c["role"] == "output")
+        .expect("outputs pair across run names");
+    assert_eq!(output["path_before"], "out/run-41");
+    // Params, packages, metrics.
+    assert_eq!(d["params"]["seed"]["before"], 41);
+    assert_eq!(d["params"]["seed"]["after"], 42);
+    assert_eq!(d["params"]["optimizer.schedule"]["before"], "linear");
+    assert_eq!(d["params"]["optimizer.schedule"]["after"], "cosine");
+    assert!(
+        d["params"].get("optimizer.lr").is_none(),
+        "unchanged params are not listed"
+    );
+    assert_eq!(d["packages"]["transformers"]["before"], "4.40.0");
+    assert_eq!(d["packages"]["transformers"]["after"], "4.41.2");
+    let eval = d["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "eval_loss")
+        .unwrap();
+    assert_eq!(eval["before"], 1.8);
+    assert_eq!(eval["after"], 1.7);
+
+    // The human and Markdown forms say the same things.
+    let text = stdout(&ws.rvc(&["diff", "run-41", "run-42"]).output().unwrap());
+    for needle in [
+        "cosine schedule, new seed",
+        "changed M train.py",
+        "rows 4 -> 6 (2 added, 0 removed, 1 changed)",
+        "seed: 41 -> 42",
+        "optimizer.schedule: \"linear\" -> \"cosine\"",
+        "transformers: 4.40.0 -> 4.41.2",
+        "eval_loss: 1.8 -> 1.7  (-0.1)",
+        "run-42 ran with uncommitted changes",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    let md = stdout(
+        &ws.rvc(&["diff", "run-41", "run-42", "--md"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        md.starts_with("## run-41 → run-42") && md.contains("```diff"),
+        "{md}"
+    );
+
+    // Which run produced this adapter? Which runs read this data?
+    let which = ws.json(&["which", "out/run-42/adapter_model.safetensors"]);
+    assert_eq!(which["hits"][0]["run"], "run-42");
+    assert_eq!(which["hits"][0]["role"], "output");
+    assert_eq!(
+        which["hits"][0]["file"],
+        "out/run-42/adapter_model.safetensors"
+    );
+    let text = stdout(&ws.rvc(&["which", "data"]).output().unwrap());
+    assert!(text.contains("run-42  read data"), "{text}");
+    assert!(!text.contains("run-41"), "run-41 read other data: {text}");
+
+    // Give me back exactly what run-41 trained on.
+    ws.rvc(&["checkout", "run-41"]).assert().success();
+    assert_eq!(
+        ws.read("data/train.csv"),
+        b"id,text\n1,alpha\n2,beta\n3,gamma\n"
+    );
+    let id41 = ws.json(&["show", "run-41"])["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::remove_dir_all(ws.path("out/run-41")).unwrap();
+    ws.rvc(&["checkout", &id41[..10], "--outputs"])
+        .assert()
+        .success();
+    assert!(ws.path("out/run-41/adapter_model.safetensors").is_file());
+
+    // gc keeps what runs reference.
+    ws.rvc(&["gc"]).assert().success();
+    ws.rvc(&["checkout", "run-42", "--outputs", "--force"])
+        .assert()
+        .success();
+    ws.rvc(&["fsck"]).assert().success();
+}
+
+#[test]
+fn lock_records_everything_and_refuses_to_overwrite() {
+    let ws = repo();
+    ws.write("data/a.jsonl", "{\"x\": 1}\r\n{\"x\": 2}\r\n");
+    ws.write("params.json", "{\"lr\": 0.001, \"layers\": [1, 2]}");
+    ws.write("m.csv", "step,loss\n1,0.5\n2,nan\n3,\n");
+    ws.write(
+        "uv.lock",
+        "version = 1\n[[package]]\nname = \"torch\"\nversion = \"2.3.0\"\n",
+    );
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    ws.write("out/ckpt/model.bin", common::noise(6 << 20, 1));
+    ws.rvc(&[
+        "lock",
+        "exp-1",
+        "--input",
+        "data",
+        "--output",
+        "out/ckpt",
+        "--params",
+        "params.json",
+        "--metrics",
+        "m.csv",
+        "--tag",
+        "baseline",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "next: git add .rvc/runs/exp-1.lock",
+    ));
+    let lock = String::from_utf8(ws.read(".rvc/runs/exp-1.lock")).unwrap();
+    for needle in [
+        "name = \"exp-1\"",
+        "tags = [\"baseline\"]",
+        "rows = 2",
+        "\"layers.1\" = 2",
+        "loss = nan",
+        "torch = \"2.3.0\"",
+        "[[output]]",
+    ] {
+        assert!(lock.contains(needle), "missing `{needle}` in:\n{lock}");
+    }
+    // Outputs are stored and ignored by git.
+    assert!(String::from_utf8(ws.read("out/.gitignore"))
+        .unwrap()
+        .contains("/ckpt"));
+    ws.rvc(&["lock", "exp-1", "--input", "data"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("already exists").and(predicate::str::contains("--force")),
+        );
+    ws.rvc(&[
+        "lock", "exp-1", "--input", "data", "--tag", "baseline", "--force",
+    ])
+    .assert()
+    .success();
+    for bad in ["../escape", "a//b", "_x", "with space"] {
+        ws.rvc(&["lock", bad, "--input", "data"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("run name"));
+    }
+    // The run id is the BLAKE3 of the lockfile.
+    let show = ws.json(&["show", "exp-1"]);
+    assert_eq!(show["run_id"], common::b3(&ws.read(".rvc/runs/exp-1.lock")));
+    assert_eq!(show["lock"]["run"]["tags"], serde_json::json!(["baseline"]));
+}
+
+#[test]
+fn runs_lists_and_groups_children_under_their_parent() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    for (name, lr, loss) in [
+        ("sweep-3", "0", 9.0),
+        ("sweep-3/lr-1e-4", "0.0001", 1.5),
+        ("sweep-3/lr-1e-3", "0.001", 1.2),
+        ("base", "0.01", 2.0),
+    ] {
+        ws.write("p.toml", format!("lr = {lr}\n"));
+        ws.write("m.jsonl", format!("{{\"step\": 1, \"loss\": {loss}}}\n"));
+        ws.rvc(&[
+            "lock",
+            name,
+            "--input",
+            "data",
+            "--params",
+            "p.toml",
+            "--metrics",
+            "m.jsonl",
+        ])
+        .assert()
+        .success();
+    }
+    let text = stdout(&ws.rvc(&["runs", "--sort", "loss"]).output().unwrap());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("run") && lines[0].contains("lr") && lines[0].contains("loss"),
+        "{text}"
+    );
+    let order: Vec<&str> = lines[1..5]
+        .iter()
+        .map(|l| l.split("  ").next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        order,
+        ["base", "sweep-3", "└ lr-1e-3", "└ lr-1e-4"],
+        "{text}"
+    );
+    let json = ws.json(&["runs"]);
+    assert_eq!(json[2]["parent"], "sweep-3");
+    assert_eq!(json[2]["run_id"].as_str().unwrap().len(), 64);
+    let csv = stdout(&ws.rvc(&["runs", "--csv"]).output().unwrap());
+    assert!(csv.lines().nth(1).unwrap().starts_with("base,"), "{csv}");
+}
+
+#[test]
+fn a_run_outside_git_records_no_code_state_with_a_warning() {
+    let ws = Workspace::bare();
+    ws.rvc(&["init"]).assert().success();
+    ws.write("data/x.txt", "x\n");
+    ws.rvc(&["lock", "r1", "--input", "data"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("not inside a git repository"));
+    let show = ws.json(&["show", "r1"]);
+    assert!(
+        show["lock"].get("code").is_none() || show["lock"]["code"].is_null(),
+        "{show}"
+    );
+}
+
+#[test]
+fn malformed_lockfiles_params_and_metrics_name_file_and_line() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.write("bad.yaml", "a: 1\nb: [1, 2\n");
+    ws.rvc(&["lock", "r", "--input", "data", "--params", "bad.yaml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.yaml:"));
+    ws.write("bad.jsonl", "{\"loss\": 1}\n{\"loss\": }\n");
+    ws.rvc(&["lock", "r", "--input", "data", "--metrics", "bad.jsonl"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.jsonl:2"));
+    assert!(
+        !ws.path(".rvc/runs/r.lock").exists(),
+        "nothing is recorded from bad input"
+    );
+    ws.rvc(&["lock", "r", "--input", "data"]).assert().success();
+    let text = String::from_utf8(ws.read(".rvc/runs/r.lock")).unwrap();
+    ws.write(
+        ".rvc/runs/r.lock",
+        text.replace("files = 1", "files = \"one\""),
+    );
+    let out = ws.rvc(&["runs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(".rvc/runs/r.lock:"),
+        "{}",
+        stderr(&out)
+    );
+    ws.write(
+        ".rvc/runs/r.lock",
+        text.replace("path = \"data\"", "path = \"../../etc\""),
+    );
+    ws.rvc(&["show", "r"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("r.lock"));
+    ws.write(
+        ".rvc/runs/r.lock",
+        text.replace("version = 1", "version = 9\nfuture = true"),
+    );
+    ws.rvc(&["show", "r"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("upgrade rvc"));
+}
