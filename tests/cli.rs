@@ -149,6 +149,7 @@ fn status_reports_missing_and_not_in_cache() {
     ws.rvc(&["add", "one.txt", "two.txt"]).assert().success();
     std::fs::remove_file(ws.path("one.txt")).unwrap();
     std::fs::remove_dir_all(ws.path(".rvc/cache/chunks")).unwrap();
+    std::fs::remove_dir_all(ws.path(".rvc/cache/packs")).unwrap();
     let json = ws.json(&["status"]);
     assert_eq!(json[0]["path"], "one.txt");
     assert_eq!(json[0]["state"], "missing");
@@ -566,11 +567,7 @@ fn corrupt_object_is_never_written_to_the_workspace() {
     let ws = Workspace::new();
     ws.write("f.txt", "good content\n");
     ws.rvc(&["add", "f.txt"]).assert().success();
-    let id = b3(b"good content\n");
-    let obj = ws.path(&format!(".rvc/cache/chunks/{}/{}", &id[..2], &id[2..]));
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::write(&obj, "bad content!\n").unwrap();
+    common::damage_chunk(&ws.path(".rvc/cache"), &b3(b"good content\n"));
     std::fs::remove_file(ws.path("f.txt")).unwrap();
     let out = ws.rvc(&["checkout", "--force"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -196,19 +196,6 @@ fn gc_never_sweeps_what_a_concurrent_add_is_writing() {
     ws.rvc(&["checkout"]).assert().success();
 }
 
-fn chunk_path(ws: &Workspace, id: &str) -> std::path::PathBuf {
-    ws.path(&format!(".rvc/cache/chunks/{}/{}", &id[..2], &id[2..]))
-}
-
-fn damage(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut bytes = std::fs::read(path).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(path, bytes).unwrap();
-}
-
 #[test]
 fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     let ws = Workspace::new();
@@ -217,9 +204,9 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     ws.rvc(&["add", "small.txt", "big.bin"]).assert().success();
     ws.rvc(&["fsck"]).assert().success();
 
-    // Damage the small file's chunk and one chunk of the big file.
+    // Damage the small file's (packed) chunk and one chunk of the big file.
     let small = b3(b"small file\n");
-    damage(&chunk_path(&ws, &small));
+    common::damage_chunk(&ws.path(".rvc/cache"), &small);
     let big = b3(&noise(10 << 20, 9));
     let manifest = std::fs::read_to_string(ws.path(&format!(
         ".rvc/cache/manifests/{}/{}",
@@ -235,7 +222,7 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
         .next()
         .unwrap()
         .to_string();
-    damage(&chunk_path(&ws, &piece));
+    common::damage_chunk(&ws.path(".rvc/cache"), &piece);
 
     let out = ws.rvc(&["fsck"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -352,4 +339,33 @@ fn du_reports_per_pointer_and_totals() {
     assert!(stored < per, "{du}");
     let text = stdout(&ws.rvc(&["du"]).output().unwrap());
     assert!(text.contains("a.rvc") && text.contains("total"), "{text}");
+}
+
+#[test]
+fn regression_gc_keeps_referenced_packed_chunks() {
+    // Small files live in packs; gc once swept packed chunks that pointers
+    // still referenced, because reachability only looked at loose files.
+    let ws = Workspace::new();
+    ws.write("data/a.csv", "v1\n");
+    ws.write("data/b.csv", "same\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.write("data/a.csv", "v2\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    let packed = |id: &str| {
+        common::packed_objects(&ws.path(".rvc/cache"))
+            .iter()
+            .any(|o| o.0 == id)
+    };
+    assert!(packed(&b3(b"v1\n")) && packed(&b3(b"v2\n")) && packed(&b3(b"same\n")));
+    ws.rvc(&["gc"]).assert().success();
+    assert!(!packed(&b3(b"v1\n")), "the old version is swept");
+    assert!(
+        packed(&b3(b"v2\n")) && packed(&b3(b"same\n")),
+        "referenced chunks are kept"
+    );
+    ws.rvc(&["fsck"]).assert().success();
+    std::fs::remove_dir_all(ws.path("data")).unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert_eq!(ws.read("data/a.csv"), b"v2\n");
+    verify_store(&ws.path(".rvc/cache"));
 }

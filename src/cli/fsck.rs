@@ -40,6 +40,14 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 p.object.area, p.object.id, p.problem
             );
         }
+        for p in &r.bad_packs {
+            let moved = p
+                .quarantined
+                .as_ref()
+                .map(|q| format!(" (moved to {q})"))
+                .unwrap_or_default();
+            println!("corrupt: {}{moved}", p.problem);
+        }
         for m in &r.missing {
             let by = match m.needed_by.as_slice() {
                 [one] => one.clone(),

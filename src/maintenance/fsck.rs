@@ -55,11 +55,13 @@ pub struct FsckReport {
     pub missing: Vec<Missing>,
     /// Temporary files of interrupted writes (`gc` removes them).
     pub temp_files: u64,
+    /// Pack indexes that cannot be read (their objects are invisible).
+    pub bad_packs: Vec<Problem>,
 }
 
 impl FsckReport {
     pub fn is_clean(&self) -> bool {
-        self.corrupt.is_empty() && self.missing.is_empty()
+        self.corrupt.is_empty() && self.missing.is_empty() && self.bad_packs.is_empty()
     }
 }
 
@@ -169,6 +171,21 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
             Missing { object, needed_by }
         })
         .collect();
+    for (path, why) in store.bad_packs() {
+        let quarantined = if opts.repair {
+            Some(store.quarantine_pack(&path)?.display().to_string())
+        } else {
+            None
+        };
+        report.bad_packs.push(Problem {
+            object: ObjectRef {
+                area: Area::Chunk,
+                id: Id::from_bytes([0; 32]),
+            },
+            problem: format!("pack index {}: {why}", path.display()),
+            quarantined,
+        });
+    }
     report.bytes_checked = checked.into_inner();
     report.temp_files = store.temp_files()?.len() as u64;
     Ok(report)

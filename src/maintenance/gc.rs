@@ -83,8 +83,26 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
     }
     report.kept_objects = reach.present.len() as u64;
     report.kept_bytes = reach.stored_bytes();
+    // Packed chunks: rewrite each pack that holds unreferenced ones.
+    let keep_chunk = |id: &crate::id::Id| {
+        reach.present.contains_key(&ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        })
+    };
+    let (dropped, _) = store.sweep_packs(&keep_chunk, opts.dry_run)?;
+    for (id, bytes) in dropped {
+        report.deleted_bytes += bytes;
+        report.deleted.push(Swept {
+            object: ObjectRef {
+                area: Area::Chunk,
+                id,
+            },
+            bytes,
+        });
+    }
     for area in Area::ALL {
-        for (id, bytes) in store.list_area(area)? {
+        for (id, bytes) in store.list_loose_area(area)? {
             let object = ObjectRef { area, id };
             if reach.present.contains_key(&object) {
                 continue;

@@ -28,6 +28,7 @@
 
 pub mod chunk;
 pub mod manifest;
+mod pack;
 mod read;
 mod write;
 
@@ -119,18 +120,51 @@ impl Reach {
 #[derive(Clone, Debug)]
 pub struct Store {
     root: PathBuf,
+    /// The pack indexes, loaded on first use and reloaded after writes.
+    packs: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<pack::PackSet>>>>,
 }
 
 impl Store {
     /// Open (and if needed create) the store at `root`.
     pub fn open(root: &Path) -> Result<Store> {
-        for sub in ["chunks", "manifests", "trees", "tmp"] {
+        for sub in ["chunks", "manifests", "trees", "packs", "tmp"] {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).at("create directory", &dir)?;
         }
         Ok(Store {
             root: root.to_path_buf(),
+            packs: Default::default(),
         })
+    }
+
+    /// The pack indexes (loaded once, until the next write).
+    pub(crate) fn packset(&self) -> std::sync::Arc<pack::PackSet> {
+        if let Some(p) = self
+            .packs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return p.clone();
+        }
+        let loaded = std::sync::Arc::new(pack::PackSet::load(&self.root.join("packs")));
+        *self.packs.write().unwrap_or_else(|e| e.into_inner()) = Some(loaded.clone());
+        loaded
+    }
+
+    /// Forget the loaded pack indexes, after packs were added or removed.
+    pub(crate) fn reload_packs(&self) {
+        *self.packs.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Whether the chunk `id` is stored, packed or loose.
+    pub(crate) fn has_chunk(&self, id: &Id) -> bool {
+        self.packset().objects.contains_key(id) || self.exists(Area::Chunk, id)
+    }
+
+    /// Pack indexes that could not be read, with why.
+    pub fn bad_packs(&self) -> Vec<(PathBuf, String)> {
+        self.packset().bad.clone()
     }
 
     pub fn root(&self) -> &Path {
@@ -156,7 +190,7 @@ impl Store {
     /// Whether the file content `id` is stored (as one chunk or a manifest).
     /// `fsck` is what checks that a manifest's chunks are all there.
     pub fn contains(&self, id: &Id) -> bool {
-        self.exists(Area::Chunk, id) || self.exists(Area::Manifest, id)
+        self.has_chunk(id) || self.exists(Area::Manifest, id)
     }
 
     /// Whether the tree `id` is stored.
@@ -186,12 +220,35 @@ impl Store {
         }
     }
 
-    /// Every object file of `area`, with its size on disk.
+    /// Every object of `area` (packed chunks included), with its size on disk.
     pub fn list_area(&self, area: Area) -> Result<Vec<(Id, u64)>> {
         self.list_area_prefix(area, "")
     }
 
     fn list_area_prefix(&self, area: Area, prefix: &str) -> Result<Vec<(Id, u64)>> {
+        let mut all = self.list_loose(area, prefix)?;
+        if area == Area::Chunk {
+            let packs = self.packset();
+            let loose: HashSet<Id> = all.iter().map(|(id, _)| *id).collect();
+            all.extend(
+                packs
+                    .objects
+                    .iter()
+                    .filter(|(id, _)| !loose.contains(id) && id.to_hex().starts_with(prefix))
+                    .map(|(id, l)| (*id, u64::from(l.len))),
+            );
+            all.sort_unstable();
+        }
+        Ok(all)
+    }
+
+    /// Loose object files of `area`, with their size on disk.
+    pub(crate) fn list_loose_area(&self, area: Area) -> Result<Vec<(Id, u64)>> {
+        self.list_loose(area, "")
+    }
+
+    /// Loose object files of `area` whose id starts with `prefix`.
+    fn list_loose(&self, area: Area, prefix: &str) -> Result<Vec<(Id, u64)>> {
         let base = self.root.join(area.dir());
         let fans: Vec<String> = if prefix.len() >= 2 {
             vec![prefix[..2].to_string()]
@@ -378,6 +435,11 @@ impl Store {
     }
 
     fn size_if_present(&self, o: ObjectRef) -> Option<u64> {
+        if o.area == Area::Chunk {
+            if let Some(l) = self.packset().objects.get(&o.id) {
+                return Some(u64::from(l.len));
+            }
+        }
         fs::metadata(self.path_of(o))
             .ok()
             .filter(|m| m.is_file())
@@ -388,7 +450,63 @@ impl Store {
         self.size_if_present(o).unwrap_or(0)
     }
 
-    /// Delete an object file. Only `gc` calls this, under the exclusive lock.
+    /// Rewrite every pack that holds a chunk `keep` rejects, without those
+    /// chunks. Returns the chunks dropped (id, stored size) and the bytes
+    /// freed. Only `gc` and `fsck --repair` call this, under the exclusive
+    /// store lock.
+    pub fn sweep_packs(
+        &self,
+        keep: &dyn Fn(&Id) -> bool,
+        dry_run: bool,
+    ) -> Result<(Vec<(Id, u64)>, u64)> {
+        let set = self.packset();
+        let mut dropped: Vec<(Id, u64)> = Vec::new();
+        let mut packs: Vec<u32> = Vec::new();
+        for (id, l) in &set.objects {
+            if !keep(id) {
+                dropped.push((*id, u64::from(l.len)));
+                packs.push(l.pack);
+            }
+        }
+        packs.sort_unstable();
+        packs.dedup();
+        let mut freed = dropped.iter().map(|d| d.1).sum();
+        if !dry_run && !packs.is_empty() {
+            freed = 0;
+            for p in packs {
+                freed += pack::rewrite(
+                    &set,
+                    p,
+                    keep,
+                    &self.root.join("tmp"),
+                    &self.root.join("packs"),
+                )?;
+            }
+            self.reload_packs();
+        }
+        dropped.sort_unstable();
+        Ok((dropped, freed))
+    }
+
+    /// Move an unreadable pack index and its pack to `quarantine/packs/`.
+    pub fn quarantine_pack(&self, idx: &Path) -> Result<PathBuf> {
+        let dir = self.root.join("quarantine").join("packs");
+        fs::create_dir_all(&dir).at("create directory", &dir)?;
+        let name = idx
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        let dest = dir.join(&name);
+        fs::rename(idx, &dest).at("move to quarantine", idx)?;
+        let pack = idx.with_extension("pack");
+        if pack.exists() {
+            fs::rename(&pack, dest.with_extension("pack")).at("move to quarantine", &pack)?;
+        }
+        self.reload_packs();
+        Ok(dest)
+    }
+
+    /// Delete a loose object file. Only `gc` calls this, under the exclusive lock.
     pub fn remove(&self, o: ObjectRef) -> Result<()> {
         let path = self.path_of(o);
         match fs::remove_file(&path) {
@@ -409,6 +527,16 @@ impl Store {
         fs::create_dir_all(&dir).at("create directory", &dir)?;
         let dest = dir.join(o.id.to_hex());
         let src = self.path_of(o);
+        if o.area == Area::Chunk && !src.exists() {
+            // A packed chunk: keep a copy of its bytes, drop it from its pack.
+            let packs = self.packset();
+            if let Some(loc) = packs.objects.get(&o.id) {
+                let bytes = packs.read(*loc)?;
+                fs::write(&dest, bytes).at("write", &dest)?;
+                self.sweep_packs(&|id| *id != o.id, false)?;
+                return Ok(dest);
+            }
+        }
         fs::rename(&src, &dest).at("move to quarantine", &src)?;
         Ok(dest)
     }

@@ -45,6 +45,10 @@ impl Store {
 
     /// Read and verify one chunk.
     pub fn read_chunk(&self, id: &Id) -> Result<Vec<u8>> {
+        let packs = self.packset();
+        if let Some(loc) = packs.objects.get(id) {
+            return chunk::decode(&packs.read(*loc)?, id);
+        }
         let path = self.path_of(ObjectRef {
             area: Area::Chunk,
             id: *id,
@@ -91,6 +95,16 @@ impl Store {
 
     /// The size of the stored file `id`.
     pub fn file_size(&self, id: &Id) -> Result<u64> {
+        let packs = self.packset();
+        if let Some(loc) = packs.objects.get(id) {
+            let stored = packs.read(*loc)?;
+            return chunk::decoded_size(&stored, stored.len() as u64).ok_or_else(|| {
+                Error::ObjectCorrupt {
+                    id: id.to_hex(),
+                    actual: "an unreadable chunk header".into(),
+                }
+            });
+        }
         let path = self.path_of(ObjectRef {
             area: Area::Chunk,
             id: *id,

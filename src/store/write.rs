@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::manifest::{Manifest, Piece};
+use super::pack::{self, PackWriter};
 use super::read::TempGuard;
 use super::{chunk, Area, ObjectRef, Store, TEMP_PREFIX};
 use crate::error::{Error, IoContext, Result};
@@ -25,6 +26,9 @@ use crate::tree::{self, Tree};
 pub struct Batch<'s> {
     store: &'s Store,
     staged: Mutex<Vec<(Area, PathBuf, PathBuf)>>,
+    /// Small chunks go here; full packs move to `packs_done`.
+    pack: Mutex<Option<PackWriter>>,
+    packs_done: Mutex<Vec<PackWriter>>,
     claimed: Mutex<HashSet<ObjectRef>>,
     new_objects: AtomicU64,
     new_bytes: AtomicU64,
@@ -44,6 +48,8 @@ impl<'s> Batch<'s> {
         Batch {
             store,
             staged: Mutex::new(Vec::new()),
+            pack: Mutex::new(None),
+            packs_done: Mutex::new(Vec::new()),
             claimed: Mutex::new(HashSet::new()),
             new_objects: AtomicU64::new(0),
             new_bytes: AtomicU64::new(0),
@@ -212,10 +218,31 @@ impl<'s> Batch<'s> {
             area: Area::Chunk,
             id: *id,
         };
-        if self.store.path_of(o).is_file() || !self.claim(o) {
+        if self.store.has_chunk(id) || !self.claim(o) {
             return Ok(());
         }
-        self.stage(Area::Chunk, id, &chunk::encode(data, whole_file))
+        let encoded = chunk::encode(data, whole_file);
+        if !whole_file || encoded.len() > pack::OBJECT_MAX {
+            return self.stage(Area::Chunk, id, &encoded);
+        }
+        // A small file's chunk: append it to this batch's pack.
+        let mut current = self.pack.lock().unwrap_or_else(|e| e.into_inner());
+        if current.is_none() {
+            *current = Some(PackWriter::new(&self.store.root.join("tmp"))?);
+        }
+        let writer = current.as_mut().expect("just created");
+        writer.append(*id, &encoded)?;
+        if writer.size() >= pack::PACK_MAX {
+            let full = current.take().expect("present");
+            self.packs_done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(full);
+        }
+        self.new_objects.fetch_add(1, Ordering::Relaxed);
+        self.new_bytes
+            .fetch_add(encoded.len() as u64, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Store bytes held in memory as a file; returns its file id.
@@ -297,12 +324,20 @@ impl<'s> Batch<'s> {
     pub fn commit(self) -> Result<BatchStats> {
         let stats = self.stats();
         let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|e| e.into_inner()));
-        if staged.is_empty() {
+        let mut writers =
+            std::mem::take(&mut *self.packs_done.lock().unwrap_or_else(|e| e.into_inner()));
+        writers.extend(self.pack.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if staged.is_empty() && writers.is_empty() {
             return Ok(stats);
         }
         let tmp_dir = self.store.root.join("tmp");
-        sync_filesystem(&tmp_dir)?;
+        let packs_dir = self.store.root.join("packs");
+        let mut packs: Vec<[PathBuf; 4]> = Vec::new();
         let result = (|| {
+            for w in writers {
+                packs.push(w.finish(&packs_dir)?);
+            }
+            sync_filesystem(&tmp_dir)?;
             for area in super::Area::ALL {
                 staged
                     .par_iter()
@@ -316,6 +351,18 @@ impl<'s> Batch<'s> {
                         fs::create_dir_all(parent).at("create directory", parent)?;
                         fs::rename(tmp, dest).at("move into place", dest)
                     })?;
+                if area == Area::Chunk && !packs.is_empty() {
+                    // A pack's objects appear when its index does, after
+                    // the pack itself is durable under its final name.
+                    for [pack_tmp, _, pack_final, _] in &packs {
+                        fs::rename(pack_tmp, pack_final).at("move into place", pack_final)?;
+                    }
+                    sync_filesystem(&tmp_dir)?;
+                    for [_, idx_tmp, _, idx_final] in &packs {
+                        fs::rename(idx_tmp, idx_final).at("move into place", idx_final)?;
+                    }
+                    self.store.reload_packs();
+                }
                 sync_filesystem(&tmp_dir)?;
             }
             Ok(())
@@ -323,6 +370,10 @@ impl<'s> Batch<'s> {
         if result.is_err() {
             for (_, tmp, _) in &staged {
                 let _ = fs::remove_file(tmp);
+            }
+            for [pack_tmp, idx_tmp, _, _] in &packs {
+                let _ = fs::remove_file(pack_tmp);
+                let _ = fs::remove_file(idx_tmp);
             }
         }
         result.map(|()| stats)
@@ -336,11 +387,20 @@ impl Drop for Batch<'_> {
                 let _ = fs::remove_file(tmp);
             }
         }
+        let current = self.pack.get_mut().map(|p| p.take()).unwrap_or(None);
+        let done = self
+            .packs_done
+            .get_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for w in done.into_iter().chain(current) {
+            let _ = fs::remove_file(&w.path);
+        }
     }
 }
 
 /// Flush all written data of the filesystem holding `dir` to disk.
-fn sync_filesystem(dir: &Path) -> Result<()> {
+pub(crate) fn sync_filesystem(dir: &Path) -> Result<()> {
     let f = File::open(dir).at("open", dir)?;
     #[cfg(target_os = "linux")]
     {

@@ -142,9 +142,64 @@ pub fn decode_chunk(stored: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The objects in a store's packs, read independently of rvc's code:
+/// (id hex, pack path, offset, length). Panics on a damaged index.
+pub fn packed_objects(cache: &Path) -> Vec<(String, std::path::PathBuf, u64, usize)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(cache.join("packs")) else {
+        return out;
+    };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "idx") {
+            continue;
+        }
+        let idx = std::fs::read(&p).unwrap();
+        assert_eq!(&idx[..8], b"RVCIDX01");
+        let (body, sum) = idx.split_at(idx.len() - 32);
+        assert_eq!(
+            blake3::hash(body).as_bytes(),
+            sum,
+            "index checksum of {}",
+            p.display()
+        );
+        let pack = p.with_extension("pack");
+        assert_eq!(&std::fs::read(&pack).unwrap()[..8], b"RVCPACK1");
+        for e in body[16..].chunks_exact(44) {
+            let id = blake3::Hash::from_bytes(e[..32].try_into().unwrap())
+                .to_hex()
+                .to_string();
+            let offset = u64::from_le_bytes(e[32..40].try_into().unwrap());
+            let len = u32::from_le_bytes(e[40..44].try_into().unwrap()) as usize;
+            out.push((id, pack.clone(), offset, len));
+        }
+    }
+    out
+}
+
+/// Flip a byte in the middle of the stored chunk `id`, loose or packed.
+pub fn damage_chunk(cache: &Path, id: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let loose = cache.join("chunks").join(&id[..2]).join(&id[2..]);
+    let (path, at) = if loose.is_file() {
+        let len = std::fs::metadata(&loose).unwrap().len();
+        (loose, len / 2)
+    } else {
+        let (_, pack, offset, len) = packed_objects(cache)
+            .into_iter()
+            .find(|o| o.0 == id)
+            .expect("the chunk is stored");
+        (pack, offset + len as u64 / 2 + 1)
+    };
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[at as usize] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+}
+
 /// Check every object in a store against its name; returns how many. Chunks
-/// must hash to their name, trees too (in derive-key mode), and every
-/// manifest must rebuild a file that hashes to the manifest's name.
+/// (loose or packed) must hash to their name, trees too (in derive-key
+/// mode), and every manifest must rebuild a file that hashes to its name.
 pub fn verify_store(cache: &Path) -> usize {
     let mut n = 0;
     let read_area = |sub: &str| -> Vec<(String, Vec<u8>)> {
@@ -170,6 +225,28 @@ pub fn verify_store(cache: &Path) -> usize {
     for (name, stored) in read_area("chunks") {
         let data = decode_chunk(&stored);
         assert_eq!(b3(&data), name, "chunk {name} is readable under a wrong id");
+        chunks.insert(name, data);
+        n += 1;
+    }
+    for (name, pack, offset, len) in packed_objects(cache) {
+        let bytes = std::fs::read(&pack).unwrap();
+        let data = decode_chunk(&bytes[offset as usize..offset as usize + len]);
+        assert_eq!(
+            b3(&data),
+            name,
+            "packed chunk {name} is readable under a wrong id"
+        );
+        chunks.insert(name, data);
+        n += 1;
+    }
+    for (name, pack, offset, len) in packed_objects(cache) {
+        let bytes = std::fs::read(&pack).unwrap();
+        let data = decode_chunk(&bytes[offset as usize..offset as usize + len]);
+        assert_eq!(
+            b3(&data),
+            name,
+            "packed chunk {name} is readable under a wrong id"
+        );
         chunks.insert(name, data);
         n += 1;
     }
