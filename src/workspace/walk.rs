@@ -95,14 +95,15 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
         if ft.is_dir() {
             subdirs.push((abs, child));
         } else {
-            files.push((abs, child));
+            files.push((entry, abs, child));
         }
     }
-    // Stat files and descend into subdirectories on all cores.
+    // Stat files (relative to the open directory, which spares a path
+    // lookup each) and descend into subdirectories, on all cores.
     let stated: Vec<FileEntry> = files
         .into_par_iter()
-        .map(|(abs, child)| {
-            let meta = fs::symlink_metadata(&abs).at("stat", &abs)?;
+        .map(|(entry, abs, child)| {
+            let meta = entry.metadata().at("stat", &abs)?;
             file_entry(&abs, child, meta, boundary)
         })
         .collect::<Result<_>>()?;
