@@ -398,3 +398,70 @@ fn chunking_is_pinned() {
             .unwrap();
     assert_eq!(back, manifest);
 }
+
+#[test]
+fn lockfile_vector_round_trips() {
+    // A lockfile written by `rvc lock sweep-3/lr-1e-4` (docs/format.md, "Run
+    // lockfiles"): parsing and re-encoding it must give the same bytes, so the
+    // run id (BLAKE3 of those bytes) is stable.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/lockfile.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let lock = rvc::run::Lockfile::parse(&text, "lockfile.toml").unwrap();
+    assert_eq!(lock.encode().unwrap(), text);
+    assert_eq!(
+        hash_bytes(text.as_bytes()).to_hex(),
+        "bae6299816f28685fd8e1f8ba9b5dc4ff0a0596a14789e14155203a8f0e735e6",
+        "the run id in docs/format.md"
+    );
+
+    assert_eq!(lock.version, 1);
+    assert_eq!(lock.run.name, "sweep-3/lr-1e-4");
+    assert_eq!(lock.run.parent.as_deref(), Some("sweep-3"));
+    assert_eq!(lock.run.tags, ["lr-sweep", "qwen"]);
+    let code = lock.code.as_ref().expect("a [code] table");
+    assert!(code.dirty);
+    assert_eq!(code.changed, ["train.py"]);
+    assert!(code.patch.is_some());
+    assert_eq!(lock.inputs.len(), 1);
+    assert_eq!(lock.inputs[0].kind, PointerKind::Dir);
+    assert_eq!(lock.inputs[0].rows, Some(4));
+    assert_eq!(lock.outputs[0].path, "runs/sweep-3/lr-1e-4");
+
+    // Params are flattened to dotted keys; list items are numbered; a null
+    // becomes the string "null"; values keep their type.
+    let param = |k: &str| {
+        lock.params
+            .get(k)
+            .unwrap_or_else(|| panic!("no param {k}"))
+            .clone()
+    };
+    assert_eq!(param("lora.r"), toml::Value::Integer(16));
+    assert_eq!(
+        param("lora.target_modules.3"),
+        toml::Value::String("o_proj".into())
+    );
+    assert_eq!(param("training.learning_rate"), toml::Value::Float(1e-4));
+    assert_eq!(param("training.bf16"), toml::Value::Boolean(true));
+    assert_eq!(
+        param("training.warmup_ratio"),
+        toml::Value::String("null".into())
+    );
+
+    // Final metrics, NaN included; the full series is a stored object.
+    assert_eq!(lock.metrics.steps, 100);
+    assert_eq!(lock.metrics.finals["eval_loss"], 1.4102);
+    assert!(lock.metrics.finals["grad_norm"].is_nan());
+    assert_eq!(
+        lock.metrics.series.map(|id| id.to_hex()).as_deref(),
+        Some("4d82a1fdf41763920205ea31565adb232d35bf08224d55e3918a9a6eb5777afb")
+    );
+
+    // Requirement pins: `==` is dropped, other specifiers are kept, and an
+    // unpinned package has an empty version.
+    let req = &lock.env.requirements[0];
+    assert_eq!(req.path, "requirements.txt");
+    assert_eq!(req.pins["torch"], "2.4.1");
+    assert_eq!(req.pins["accelerate"], ">=1.1");
+    assert_eq!(req.pins["datasets"], "");
+}
