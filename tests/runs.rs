@@ -403,3 +403,86 @@ fn malformed_lockfiles_params_and_metrics_name_file_and_line() {
         .code(1)
         .stderr(predicate::str::contains("upgrade rvc"));
 }
+
+#[test]
+fn which_finds_a_checkpoint_directory_inside_a_stored_output() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.write(
+        "out/r1/checkpoint-200/model.safetensors",
+        common::noise(3000, 1),
+    );
+    ws.write("out/r1/checkpoint-200/config.json", "{}");
+    ws.write(
+        "out/r1/checkpoint-400/model.safetensors",
+        common::noise(3000, 2),
+    );
+    ws.rvc(&["lock", "r1", "--input", "data", "--output", "out/r1"])
+        .assert()
+        .success();
+    let which = ws.json(&["which", "out/r1/checkpoint-200"]);
+    assert_eq!(which["hits"][0]["run"], "r1", "{which}");
+    assert_eq!(which["hits"][0]["file"], "out/r1/checkpoint-200");
+    // Changed content is not the same checkpoint.
+    ws.write("out/r1/checkpoint-200/config.json", "{\"changed\": true}");
+    ws.rvc(&["which", "out/r1/checkpoint-200"]).assert().code(1);
+}
+
+#[test]
+fn lockfiles_are_refused_when_they_point_into_rvc_or_lie_about_their_name() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.rvc(&["lock", "r1", "--input", "data"])
+        .assert()
+        .success();
+    let text = String::from_utf8(ws.read(".rvc/runs/r1.lock")).unwrap();
+    ws.write(
+        ".rvc/runs/r1.lock",
+        text.replace("path = \"data\"", "path = \".rvc/runs\""),
+    );
+    ws.rvc(&["checkout", "r1", "--force"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("rvc's own directory"));
+    assert!(ws.path(".rvc/runs/r1.lock").is_file());
+    ws.write(
+        ".rvc/runs/r1.lock",
+        text.replace("name = \"r1\"", "name = \"r9\""),
+    );
+    ws.rvc(&["runs"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("named `r9` inside"));
+}
+
+#[test]
+fn runs_are_not_dirtied_by_rvcs_own_files() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.write("train.py", "print(1)\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    ws.write("out/a/m.bin", "a");
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.rvc(&["lock", "a", "--input", "data", "--output", "out/a"])
+        .assert()
+        .success();
+    ws.write("out/b/m.bin", "b");
+    ws.rvc(&["lock", "b", "--input", "data", "--output", "out/b"])
+        .assert()
+        .success();
+    let b = ws.json(&["show", "b"]);
+    assert_eq!(
+        b["lock"]["code"]["dirty"], false,
+        "lockfiles, pointers and .gitignore are not code: {b}"
+    );
+    // A parent run without the default outputs is recorded with a warning.
+    ws.write(
+        ".rvc/config.toml",
+        "[run]\ninputs = [\"data\"]\noutputs = [\"out/{name}\"]\n",
+    );
+    ws.rvc(&["lock", "sweep"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("out/sweep (from [run]"));
+}

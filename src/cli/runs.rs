@@ -142,7 +142,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     format!(
                         "{}{}",
                         a.id.short(),
-                        a.rows.map(|n| format!(" ({n} rows)")).unwrap_or_default()
+                        a.rows
+                            .map(|n| format!(" ({})", super::output::plural(n, "row", "rows")))
+                            .unwrap_or_default()
                     )
                 })
                 .unwrap_or_else(|| "-".into());

@@ -76,11 +76,15 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 .rows
                 .map(|n| format!(", {}", plural(n, "row", "rows")))
                 .unwrap_or_default();
+            let kind = if a.kind == rvc::pointer::PointerKind::Dir {
+                "dir"
+            } else {
+                "file"
+            };
             println!(
-                "  {}  {} {:?} ({}, {}{rows})",
+                "  {}  {} {kind} ({}, {}{rows})",
                 a.path,
                 a.id,
-                a.kind,
                 plural(a.files, "file", "files"),
                 bytes(a.size)
             );

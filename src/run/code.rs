@@ -60,10 +60,21 @@ pub fn capture(dir: &Path, skip: &[String]) -> Result<Option<(CodeState, Vec<u8>
             }
         })
         .collect();
+    let rvc_dir = if prefix.is_empty() {
+        ".rvc/".to_string()
+    } else {
+        format!("{prefix}/.rvc/")
+    };
+    // rvc's own files are not code: lockfiles, pointers (their data is
+    // recorded as inputs), and the .gitignore files rvc writes.
     let skipped = |p: &str| {
-        skip.iter().any(|s| {
-            p == s || (p.starts_with(s.as_str()) && p.as_bytes().get(s.len()) == Some(&b'/'))
-        })
+        p.starts_with(&rvc_dir)
+            || p.ends_with(crate::pointer::SUFFIX)
+            || p == ".gitignore"
+            || p.ends_with("/.gitignore")
+            || skip.iter().any(|s| {
+                p == s || (p.starts_with(s.as_str()) && p.as_bytes().get(s.len()) == Some(&b'/'))
+            })
     };
     let head = repo.head().ok();
     let commit = head.as_ref().and_then(|h| h.peel_to_commit().ok());

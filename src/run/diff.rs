@@ -257,40 +257,46 @@ fn data_change(
     let (Some(x), Some(y)) = (x, y) else { return c };
     let store = repo.store();
     // Pairs of (name, before id, after id) of row files to compare.
-    let mut pairs: Vec<(String, Id, Id)> = Vec::new();
+    // Row files to compare: (name, before, after); a file only on one side
+    // counts all its rows as added or removed.
+    let mut pairs: Vec<(String, Option<Id>, Option<Id>)> = Vec::new();
     match (x.kind, y.kind) {
-        (PointerKind::File, PointerKind::File) => pairs.push((c.path.clone(), x.id, y.id)),
+        (PointerKind::File, PointerKind::File) => {
+            pairs.push((c.path.clone(), Some(x.id), Some(y.id)))
+        }
         (PointerKind::Dir, PointerKind::Dir) => {
             match (store.get_tree(&x.id), store.get_tree(&y.id)) {
                 (Ok(tx), Ok(ty)) => {
                     for e in tx.entries() {
                         match ty.get(&e.path) {
-                            None => c.files_removed.push(e.path.clone()),
+                            None => {
+                                c.files_removed.push(e.path.clone());
+                                pairs.push((e.path.clone(), Some(e.id), None));
+                            }
                             Some(f) if f.id != e.id => {
                                 c.files_modified.push(e.path.clone());
-                                pairs.push((e.path.clone(), e.id, f.id));
+                                pairs.push((e.path.clone(), Some(e.id), Some(f.id)));
                             }
                             Some(_) => {}
                         }
                     }
-                    c.files_added = ty
-                        .entries()
-                        .iter()
-                        .filter(|e| tx.get(&e.path).is_none())
-                        .map(|e| e.path.clone())
-                        .collect();
+                    for e in ty.entries().iter().filter(|e| tx.get(&e.path).is_none()) {
+                        c.files_added.push(e.path.clone());
+                        pairs.push((e.path.clone(), None, Some(e.id)));
+                    }
                 }
                 _ => c.note = Some("a version of this directory is not in the local store".into()),
             }
         }
         _ => c.note = Some("changed between a file and a directory".into()),
     }
+    let rows_of = |id: Option<Id>, name: &str| match id {
+        Some(id) => rowdiff::stored_rows(store, &id, name),
+        None => Ok(crate::hash::row_format(name).map(|_| Vec::new())),
+    };
     let mut total: Option<RowCounts> = None;
     for (name, before, after) in pairs {
-        match (
-            rowdiff::stored_rows(store, &before, &name),
-            rowdiff::stored_rows(store, &after, &name),
-        ) {
+        match (rows_of(before, &name), rows_of(after, &name)) {
             (Ok(Some(ra)), Ok(Some(rb))) => {
                 let r = rowdiff::compare(&ra, &rb);
                 let t = total.get_or_insert_with(RowCounts::default);

@@ -189,12 +189,19 @@ impl Lockfile {
             message: m,
         })?;
         for a in lock.inputs.iter().chain(&lock.outputs) {
-            crate::tree::check_path(&a.path).map_err(|m| Error::Input {
+            let bad = |m: String| Error::Input {
                 path: shown.to_string(),
                 line: None,
-                message: format!("artifact path: {m}"),
-            })?;
+                message: format!("artifact path {}: {m}", a.path),
+            };
+            crate::tree::check_path(&a.path).map_err(bad)?;
+            if a.path.split('/').next() == Some(crate::repo::RVC_DIR) {
+                return Err(bad(
+                    "rvc's own directory cannot be a run's input or output".into()
+                ));
+            }
         }
+
         Ok(lock)
     }
 }
@@ -259,6 +266,23 @@ pub fn load(repo: &Repo, path: &Path) -> Result<Run> {
         message: "not valid UTF-8".into(),
     })?;
     let lock = Lockfile::parse(text, &shown)?;
+    // The name inside must be the one the file's place gives it.
+    let runs_dir = repo.rvc_dir().join("runs");
+    let expected = path
+        .strip_prefix(&runs_dir)
+        .ok()
+        .and_then(|p| p.to_str())
+        .and_then(|p| p.strip_suffix(SUFFIX))
+        .map(str::to_string);
+    if let Some(expected) = expected {
+        if expected != lock.run.name {
+            return Err(Error::Input {
+                path: shown,
+                line: None,
+                message: format!("the run is named `{}` inside, but its file says `{expected}`; rename one to match", lock.run.name),
+            });
+        }
+    }
     Ok(Run {
         lock,
         id: crate::hash::hash_bytes(&bytes),

@@ -48,13 +48,19 @@ pub struct Which {
 /// the workspace (matched by its content id) or an id or id prefix.
 pub fn which(repo: &Repo, runs: &[Run], cwd: &Path, arg: &str) -> Result<Which> {
     let abs = cwd.join(arg);
-    let query = if std::fs::symlink_metadata(&abs).is_ok() {
+    // For a path: its id, and where it sits in the repository, so a
+    // directory inside a stored output can be matched by its subtree.
+    let (query, rel) = if std::fs::symlink_metadata(&abs).is_ok() {
         let boundary = repo.root().to_path_buf();
-        crate::workspace::hash_path(&abs, &boundary, &Silent)?
+        let id = crate::workspace::hash_path(&abs, &boundary, &Silent)?
             .id
-            .to_hex()
+            .to_hex();
+        (id, repo.relative(cwd, Path::new(arg)).ok())
     } else {
-        id::parse_prefix(arg).map_err(|_| Error::PathNotFound { path: arg.into() })?
+        (
+            id::parse_prefix(arg).map_err(|_| Error::PathNotFound { path: arg.into() })?,
+            None,
+        )
     };
     let store = repo.store();
     let mut trees: HashMap<Id, Option<Tree>> = HashMap::new();
@@ -94,11 +100,40 @@ pub fn which(repo: &Repo, runs: &[Run], cwd: &Path, arg: &str) -> Result<Which> 
                     {
                         hits.push(hit(Some(format!("{}/{}", a.path, e.path)), e.id));
                     }
+                    // A directory inside the artefact: compare its subtree.
+                    let inside = rel
+                        .as_deref()
+                        .and_then(|r| r.strip_prefix(a.path.as_str())?.strip_prefix('/'));
+                    if let Some(sub) = inside {
+                        if let Some(id) = subtree_id(tree, sub).filter(|id| id.to_hex() == query) {
+                            hits.push(hit(Some(format!("{}/{sub}", a.path)), id));
+                        }
+                    }
                 }
             }
         }
     }
     Ok(Which { query, hits })
+}
+
+/// The tree id of the directory `sub` inside `tree`, if it has files.
+fn subtree_id(tree: &Tree, sub: &str) -> Option<Id> {
+    let prefix = format!("{sub}/");
+    let entries: Vec<crate::tree::Entry> = tree
+        .entries()
+        .iter()
+        .filter_map(|e| {
+            let rest = e.path.strip_prefix(&prefix)?;
+            Some(crate::tree::Entry {
+                path: rest.to_string(),
+                ..e.clone()
+            })
+        })
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    Tree::from_entries(entries).ok().map(|t| t.id())
 }
 
 /// The artefacts of two runs, paired: by path, where a run's own name in a

@@ -83,24 +83,34 @@ pub fn lock(
         });
     }
     let defaults = &repo.config().run;
-    let pick = |given: &[String], default: &[String]| -> Result<Vec<String>> {
-        if given.is_empty() {
-            default
-                .iter()
-                .map(|p| repo.relative(repo.root(), Path::new(&p.replace("{name}", name))))
-                .collect()
-        } else {
-            given
+    // Paths from flags must exist; defaults from [run] that do not exist
+    // here (a parent run has no checkpoints) are skipped with a warning.
+    let mut skipped = Vec::new();
+    let mut pick = |given: &[String], default: &[String]| -> Result<Vec<String>> {
+        if !given.is_empty() {
+            return given
                 .iter()
                 .map(|p| repo.relative(cwd, Path::new(p)))
-                .collect()
+                .collect();
         }
+        let mut out = Vec::new();
+        for p in default {
+            let p = p.replace("{name}", name);
+            match repo.relative(repo.root(), Path::new(&p)) {
+                Ok(rel) if std::fs::symlink_metadata(repo.abs(&rel)).is_ok() => out.push(rel),
+                Ok(_) | Err(Error::PathNotFound { .. }) => skipped.push(format!(
+                    "{p} (from [run] in .rvc/config.toml) does not exist; not recorded"
+                )),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     };
     let inputs = pick(&opts.inputs, &defaults.inputs)?;
     let outputs = pick(&opts.outputs, &defaults.outputs)?;
     let params_files = pick(&opts.params, &defaults.params)?;
     let metrics_files = pick(&opts.metrics, &defaults.metrics)?;
-    let mut warnings = Vec::new();
+    let mut warnings = skipped;
 
     // Parse params and metrics before storing anything: a bad file fails fast.
     let mut all_params = params::Params::new();
