@@ -486,3 +486,39 @@ fn runs_are_not_dirtied_by_rvcs_own_files() {
         .success()
         .stderr(predicate::str::contains("out/sweep (from [run]"));
 }
+
+#[test]
+fn gc_all_commits_keeps_what_lockfiles_in_history_reference() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    ws.write("out/r1/adapter.bin", common::noise(10_000, 3));
+    ws.rvc(&["lock", "r1", "--input", "data", "--output", "out/r1"])
+        .assert()
+        .success();
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "r1"]);
+    ws.git(&["rm", "-q", ".rvc/runs/r1.lock"]);
+    ws.git(&["commit", "-qm", "drop r1"]);
+    let adapter = common::b3(&common::noise(10_000, 3));
+    let kept = ws.json(&["gc", "--all-commits"]);
+    assert!(
+        !kept["deleted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == adapter.as_str()),
+        "{kept}"
+    );
+    ws.rvc(&["checkout", &adapter[..12], "-o", "restored.bin"])
+        .assert()
+        .success();
+    let swept = ws.json(&["gc"]);
+    assert!(
+        swept["deleted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == adapter.as_str()),
+        "{swept}"
+    );
+}

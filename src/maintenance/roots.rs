@@ -122,37 +122,27 @@ pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
                         let sub = git.find_tree(entry.id()).map_err(git_err)?;
                         stack.push((sub, format!("{path}/")));
                     }
-                    Some(git2::ObjectType::Blob) if name.ends_with(crate::pointer::SUFFIX) => {
-                        if !seen_blobs.insert(entry.id()) {
+                    Some(git2::ObjectType::Blob) => {
+                        let is_pointer = name.ends_with(crate::pointer::SUFFIX);
+                        let is_lockfile =
+                            name.ends_with(crate::run::SUFFIX) && path.contains(".rvc/runs/");
+                        if !(is_pointer || is_lockfile) || !seen_blobs.insert(entry.id()) {
                             continue;
                         }
                         let blob = git.find_blob(entry.id()).map_err(git_err)?;
                         let source = format!("{short}:{path}");
-                        let parsed = std::str::from_utf8(blob.content())
-                            .map_err(|_| "not valid UTF-8".to_string())
-                            .and_then(|text| {
-                                Pointer::parse(text, Path::new(name)).map_err(|e| e.to_string())
-                            });
-                        match parsed {
-                            Ok(pointer) => keep.push(Keep::of_pointer(source, &pointer)),
-                            Err(e) => warnings.push(format!("{source}: {e}")),
-                        }
-                    }
-                    Some(git2::ObjectType::Blob)
-                        if name.ends_with(crate::run::SUFFIX) && path.contains(".rvc/runs/") =>
-                    {
-                        if !seen_blobs.insert(entry.id()) {
+                        let Ok(text) = std::str::from_utf8(blob.content()) else {
+                            warnings.push(format!("{source}: not valid UTF-8"));
                             continue;
-                        }
-                        let blob = git.find_blob(entry.id()).map_err(git_err)?;
-                        let source = format!("{short}:{path}");
-                        let parsed = std::str::from_utf8(blob.content())
-                            .map_err(|_| "not valid UTF-8".to_string())
-                            .and_then(|text| {
-                                Lockfile::parse(text, &source).map_err(|e| e.to_string())
-                            });
+                        };
+                        let parsed = if is_pointer {
+                            Pointer::parse(text, Path::new(name))
+                                .map(|p| vec![Keep::of_pointer(source.clone(), &p)])
+                        } else {
+                            Lockfile::parse(text, &source).map(|lock| of_run(&source, &lock))
+                        };
                         match parsed {
-                            Ok(lock) => keep.extend(of_run(&source, &lock)),
+                            Ok(found) => keep.extend(found),
                             Err(e) => warnings.push(format!("{source}: {e}")),
                         }
                     }

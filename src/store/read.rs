@@ -14,25 +14,25 @@ use crate::id::Id;
 use crate::tree::{self, Tree};
 
 impl Store {
+    /// The bytes of a loose object file; a missing file is `ObjectMissing`.
+    fn read_loose(&self, area: Area, id: &Id) -> Result<Vec<u8>> {
+        let path = self.path_of(ObjectRef { area, id: *id });
+        match fs::read(&path) {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(Error::ObjectMissing { id: id.to_hex() })
+            }
+            Err(source) => Err(Error::Io {
+                op: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
     /// Read and verify a stored tree.
     pub fn get_tree(&self, id: &Id) -> Result<Tree> {
-        let path = self.path_of(ObjectRef {
-            area: Area::Tree,
-            id: *id,
-        });
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::ObjectMissing { id: id.to_hex() })
-            }
-            Err(source) => {
-                return Err(Error::Io {
-                    op: "read",
-                    path,
-                    source,
-                })
-            }
-        };
+        let bytes = self.read_loose(Area::Tree, id)?;
         let actual = tree::id_of_listing(&bytes);
         if actual != *id {
             return Err(Error::ObjectCorrupt {
@@ -43,30 +43,13 @@ impl Store {
         Tree::parse(&bytes, &id.to_hex())
     }
 
-    /// Read and verify one chunk.
+    /// Read and verify one chunk, packed or loose.
     pub fn read_chunk(&self, id: &Id) -> Result<Vec<u8>> {
         let packs = self.packset();
         if let Some(loc) = packs.objects.get(id) {
             return chunk::decode(&packs.read(*loc)?, id);
         }
-        let path = self.path_of(ObjectRef {
-            area: Area::Chunk,
-            id: *id,
-        });
-        let stored = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::ObjectMissing { id: id.to_hex() })
-            }
-            Err(source) => {
-                return Err(Error::Io {
-                    op: "read",
-                    path,
-                    source,
-                })
-            }
-        };
-        chunk::decode(&stored, id)
+        chunk::decode(&self.read_loose(Area::Chunk, id)?, id)
     }
 
     /// Read a whole stored file into memory, verified.
