@@ -45,5 +45,30 @@ id=$("$rvc" hash data/tiny-adapter.bin --json | sed -n 's/.*"id": "\([0-9a-f]*\)
 step "$rvc" checkout "${id:0:10}" -o restored-adapter.bin
 cmp restored-adapter.bin data/tiny-adapter.bin
 step "$rvc" hash restored-adapter.bin
+rm restored-adapter.bin
+
+echo
+echo "# Runs: record two trainings and ask why the second differs."
+train() {  # a stand-in for python train.py: writes an adapter and a trainer_state.json
+  mkdir -p "out/$1"
+  printf 'seed: %s\nlr: %s\n' "$2" "$3" > params.yaml
+  head -c 32768 /dev/urandom > "out/$1/adapter_model.safetensors"
+  printf '{"log_history": [{"step": 10, "loss": %s}, {"step": 10, "eval_loss": %s}]}\n' "$4" "$5" > "out/$1/trainer_state.json"
+}
+train run-1 1 0.001 1.50 1.70
+git add params.yaml && git commit -qm "params for run-1"
+step "$rvc" lock run-1 --input data --output out/run-1 --params params.yaml --metrics out/run-1/trainer_state.json
+git add -A && git commit -qm "run-1"
+printf '999,pos,"a new review"\n' >> data/raw/reviews.csv
+"$rvc" add data >/dev/null
+train run-2 2 0.0005 1.40 1.65
+git add params.yaml data.rvc && git commit -qm "params and data for run-2"
+step "$rvc" lock run-2 --input data --output out/run-2 --params params.yaml --metrics out/run-2/trainer_state.json
+step "$rvc" runs
+step "$rvc" diff run-1 run-2
+step "$rvc" which out/run-2/adapter_model.safetensors
+step "$rvc" checkout run-1
+step "$rvc" du
+
 echo
 echo "quickstart finished: every step succeeded"

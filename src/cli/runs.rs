@@ -274,10 +274,10 @@ fn value(v: &toml::Value) -> String {
 }
 
 fn short_float(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+    if v.is_finite() && v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) {
         format!("{v:.3e}")
     } else if v.is_finite() {
-        let s = format!("{v:.4}");
+        let s = format!("{v:.6}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         rvc::run::metrics::fmt_float(v)
