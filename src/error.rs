@@ -186,7 +186,8 @@ impl Error {
             Error::Tree { .. } | Error::Manifest { .. } | Error::ObjectCorrupt { .. } => {
                 "the store is damaged; re-add the data or fetch it again from a remote".into()
             }
-            Error::Input { .. } => "fix the file at the line named, then run the command again".into(),
+            Error::Input { line: Some(_), .. } => "fix the file at the line named, then run the command again".into(),
+            Error::Input { .. } => "fix the file named above, then run the command again".into(),
             Error::UnknownRun { .. } => "list runs with `rvc runs`".into(),
             Error::RunExists { .. } => "choose another name, or pass --force to replace the lockfile".into(),
             Error::Git { .. } => "check that the repository's git history is readable (`git fsck`)".into(),

@@ -175,11 +175,12 @@ impl Lockfile {
                 })
             }
             None => {
-                return Err(Error::Input {
-                    path: shown.to_string(),
-                    line: None,
-                    message: "no `version` key: not an rvc lockfile".into(),
-                })
+                let message = if table.contains_key("version") {
+                    "`version` must be an integer, such as 1".to_string()
+                } else {
+                    "no `version` key: not an rvc lockfile".to_string()
+                };
+                return Err(Error::Input { path: shown.to_string(), line: None, message });
             }
         }
         let lock: Lockfile = toml::from_str(text).map_err(syntax)?;
