@@ -13,7 +13,7 @@ pub struct Args {
     /// Print the lockfile as JSON.
     #[arg(long)]
     json: bool,
-    /// Also print the stored uncommitted patch of a dirty run.
+    /// Print only the stored uncommitted patch of a dirty run (for `git apply`).
     #[arg(long)]
     patch: bool,
 }
@@ -22,6 +22,21 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     let r = rvc::run::resolve(&repo, &args.run)?;
     let l = &r.lock;
+    if args.patch {
+        // Only the patch, so that `rvc show RUN --patch | git apply` works.
+        return match l.code.as_ref().and_then(|c| c.patch) {
+            Some(id) => {
+                use std::io::Write;
+                let text = repo.store().read_file(&id)?;
+                let _ = std::io::stdout().write_all(&text);
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                eprintln!("run {} has no patch: its work tree was clean", l.run.name);
+                Ok(ExitCode::SUCCESS)
+            }
+        };
+    }
     if args.json {
         print_json(&serde_json::json!({ "run_id": r.id, "lockfile": r.file, "lock": l }));
         return Ok(ExitCode::SUCCESS);
@@ -131,16 +146,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             req.id.short(),
             plural(req.pins.len() as u64, "pin", "pins")
         );
-    }
-    if args.patch {
-        match l.code.as_ref().and_then(|c| c.patch) {
-            Some(id) => {
-                let text = repo.store().read_file(&id)?;
-                println!("patch");
-                print!("{}", String::from_utf8_lossy(&text));
-            }
-            None => println!("patch: none (the tree was clean)"),
-        }
     }
     Ok(ExitCode::SUCCESS)
 }

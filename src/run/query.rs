@@ -116,6 +116,25 @@ pub fn which(repo: &Repo, runs: &[Run], cwd: &Path, arg: &str) -> Result<Which> 
     Ok(Which { query, hits })
 }
 
+/// `path` with the run name replaced by `{name}` where it stands as whole
+/// path segments (`out/run-1/ckpt` → `out/{name}/ckpt`, but `out/run-10`
+/// is not `run-1`).
+fn name_as_segments(path: &str, name: &str) -> String {
+    let wrapped = format!("/{path}/");
+    let needle = format!("/{name}/");
+    match wrapped.find(&needle) {
+        Some(at) => {
+            let replaced = format!(
+                "{}/{{name}}/{}",
+                &wrapped[..at],
+                &wrapped[at + needle.len()..]
+            );
+            replaced.trim_matches('/').to_string()
+        }
+        None => path.to_string(),
+    }
+}
+
 /// The tree id of the directory `sub` inside `tree`, if it has files.
 fn subtree_id(tree: &Tree, sub: &str) -> Option<Id> {
     let prefix = format!("{sub}/");
@@ -145,7 +164,7 @@ pub fn pair_artifacts<'a>(
     b: &'a [Artifact],
     b_name: &str,
 ) -> Vec<(Option<&'a Artifact>, Option<&'a Artifact>)> {
-    let key = |x: &Artifact, name: &str| x.path.replace(name, "{name}");
+    let key = |x: &Artifact, name: &str| name_as_segments(&x.path, name);
     let mut out: Vec<(Option<&Artifact>, Option<&Artifact>)> = Vec::new();
     for x in a {
         let partner = b
@@ -163,4 +182,24 @@ pub fn pair_artifacts<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_as_segments;
+
+    #[test]
+    fn run_names_are_replaced_only_as_whole_segments() {
+        assert_eq!(name_as_segments("out/run-1", "run-1"), "out/{name}");
+        assert_eq!(
+            name_as_segments("out/run-1/ckpt", "run-1"),
+            "out/{name}/ckpt"
+        );
+        assert_eq!(name_as_segments("out/run-10", "run-1"), "out/run-10");
+        assert_eq!(name_as_segments("a1/b", "1"), "a1/b");
+        assert_eq!(
+            name_as_segments("runs/sweep/lr-1/x", "sweep/lr-1"),
+            "runs/{name}/x"
+        );
+    }
 }
