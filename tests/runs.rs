@@ -122,6 +122,9 @@ fn forensics_diff_names_every_change() {
         !d["b"]["patch"].as_str().unwrap().contains("out/run-42"),
         "outputs are data, not code"
     );
+    // `show --patch` prints exactly the stored patch, ready for `git apply`.
+    let patch = stdout(&ws.rvc(&["show", "run-42", "--patch"]).output().unwrap());
+    assert_eq!(patch, d["b"]["patch"].as_str().unwrap());
     // Data: rows before and after, rows added and changed.
     let data = d["data"].as_array().unwrap();
     let input = data
