@@ -525,3 +525,43 @@ fn gc_all_commits_keeps_what_lockfiles_in_history_reference() {
         "{swept}"
     );
 }
+
+#[test]
+fn runs_sort_naturally_and_diff_pairs_a_lone_output_on_each_side() {
+    let ws = repo();
+    ws.write("data/x.txt", "x\n");
+    for (k, step) in [(1, 200), (2, 400), (10, 2000)] {
+        ws.write(
+            &format!("ckpts/checkpoint-{step}/m.bin"),
+            common::noise(100, k),
+        );
+        ws.rvc(&[
+            "lock",
+            &format!("run-{k}"),
+            "--input",
+            "data",
+            "--output",
+            &format!("ckpts/checkpoint-{step}"),
+        ])
+        .assert()
+        .success();
+    }
+    let names: Vec<String> = ws
+        .json(&["runs"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["run-1", "run-2", "run-10"]);
+    let d = ws.json(&["diff", "run-1", "run-10"]);
+    let outputs: Vec<&serde_json::Value> = d["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["role"] == "output")
+        .collect();
+    assert_eq!(outputs.len(), 1, "{d}");
+    assert_eq!(outputs[0]["path_before"], "ckpts/checkpoint-200");
+    assert_eq!(outputs[0]["path"], "ckpts/checkpoint-2000");
+}

@@ -40,7 +40,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         let verb = if o.updated { "added" } else { "unchanged" };
         println!(
             "{verb} {} -> {}  {} ({what}{rows}; read {})",
-            p.path,
+            o.pointer_file.strip_suffix(".rvc").unwrap_or(&p.path),
             o.pointer_file,
             p.id.short(),
             count(o.hashed)

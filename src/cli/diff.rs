@@ -172,10 +172,10 @@ fn render(d: &RunDiff, md: bool) {
         item("unchanged".into());
     }
     for (k, c) in &d.params {
-        let v = |v: &Option<toml::Value>| {
-            v.as_ref()
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "(absent)".into())
+        let v = |v: &Option<toml::Value>| match v {
+            None => "(absent)".to_string(),
+            Some(toml::Value::Float(f)) => readable(*f),
+            Some(other) => other.to_string(),
         };
         item(format!("{k}: {} -> {}", v(&c.before), v(&c.after)));
     }
@@ -198,7 +198,7 @@ fn render(d: &RunDiff, md: bool) {
         item("none recorded".into());
     }
     for m in &d.metrics {
-        let v = |v: Option<f64>| v.map(fmt_float).unwrap_or_else(|| "-".into());
+        let v = |v: Option<f64>| v.map(readable).unwrap_or_else(|| "-".into());
         let delta = m
             .delta
             .map(|x| format!("  ({})", signed(x)))
@@ -210,6 +210,15 @@ fn render(d: &RunDiff, md: bool) {
             v(m.after)
         ));
     }
+}
+
+/// A float with at most 6 significant digits, as a person reads it.
+fn readable(x: f64) -> String {
+    if !x.is_finite() {
+        return fmt_float(x);
+    }
+    let v: f64 = format!("{x:.5e}").parse().unwrap_or(x);
+    format!("{v}")
 }
 
 /// A difference of two metrics, rounded to what a person reads: 6

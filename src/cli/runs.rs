@@ -242,7 +242,7 @@ fn order<'a>(runs: &'a [Run], metric: Option<&str>, reverse: bool) -> Vec<(usize
                     }
                     (Some(_), None) => std::cmp::Ordering::Less,
                     (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (None, None) => a.lock.run.name.cmp(&b.lock.run.name),
+                    (None, None) => rvc::run::natural_cmp(&a.lock.run.name, &b.lock.run.name),
                 }
             });
         } else if reverse {

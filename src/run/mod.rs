@@ -297,7 +297,7 @@ pub fn all(repo: &Repo) -> Result<Vec<Run>> {
     collect(&repo.rvc_dir().join("runs"), &mut files);
     files.sort();
     let mut runs: Vec<Run> = files.iter().map(|f| load(repo, f)).collect::<Result<_>>()?;
-    runs.sort_by(|a, b| a.lock.run.name.cmp(&b.lock.run.name));
+    runs.sort_by(|a, b| natural_cmp(&a.lock.run.name, &b.lock.run.name));
     Ok(runs)
 }
 
@@ -311,6 +311,40 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             collect(&p, out);
         } else if p.extension().is_some_and(|x| x == "lock") {
             out.push(p);
+        }
+    }
+}
+
+/// Compare names so that numbers inside them sort by value:
+/// `run-2` before `run-10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let trim = |d: &[u8]| -> Vec<u8> {
+                    d.iter().skip_while(|&&c| c == b'0').copied().collect()
+                };
+                let (tx, ty) = (trim(&x[..nx]), trim(&y[..ny]));
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(&ty));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
         }
     }
 }
@@ -405,6 +439,16 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad}");
         }
         assert_eq!(implied_parent("sweep-3/lr-1e-4"), Some("sweep-3"));
+    }
+
+    #[test]
+    fn natural_order() {
+        let mut names = vec!["run-10", "run-2", "run-1", "run-100", "a", "run-02"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            ["a", "run-1", "run-02", "run-2", "run-10", "run-100"]
+        );
     }
 
     #[test]

@@ -181,6 +181,16 @@ pub fn pair_artifacts<'a>(
             out.push((None, Some(y)));
         }
     }
+    // One artefact left on each side (say checkpoint-200 and
+    // checkpoint-2000): they are the same role, compare them.
+    let lone_a: Vec<usize> = (0..out.len()).filter(|&i| out[i].1.is_none()).collect();
+    let lone_b: Vec<usize> = (0..out.len()).filter(|&i| out[i].0.is_none()).collect();
+    if let ([i], [j]) = (lone_a.as_slice(), lone_b.as_slice()) {
+        if out[*i].0.map(|x| x.kind) == out[*j].1.map(|y| y.kind) {
+            out[*i].1 = out[*j].1;
+            out.remove(*j);
+        }
+    }
     out
 }
 
