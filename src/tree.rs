@@ -94,7 +94,9 @@ impl Tree {
 
     /// The canonical listing, as hashed and stored.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = String::with_capacity(self.entries.len() * 100);
+        // kind, size, 64 hex digits, path, three spaces and a newline.
+        let len: usize = self.entries.iter().map(|e| e.path.len() + 96).sum();
+        let mut out = String::with_capacity(len);
         for e in &self.entries {
             let _ = writeln!(out, "{} {} {} {}", e.kind.as_str(), e.size, e.id, e.path);
         }

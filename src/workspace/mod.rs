@@ -155,6 +155,10 @@ pub(crate) fn current_ids(
                 hashed,
             })
         })
+        // Collect with an exact size (an indexed collect), then check:
+        // collecting into `Result<Vec<_>>` directly grows and copies.
+        .collect::<Vec<Result<Current>>>()
+        .into_iter()
         .collect()
 }
 
