@@ -25,12 +25,17 @@ impl Id {
 
     /// The full lowercase hex form, as written in every file.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(HEX_LEN);
+        let mut s = Vec::with_capacity(HEX_LEN);
+        self.write_hex(&mut s);
+        String::from_utf8(s).expect("hex digits are ASCII")
+    }
+
+    /// Append the 64 lowercase hex digits to `out`, without allocating.
+    pub fn write_hex(&self, out: &mut Vec<u8>) {
         for b in self.0 {
-            s.push(char::from(HEX[(b >> 4) as usize]));
-            s.push(char::from(HEX[(b & 0xf) as usize]));
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
         }
-        s
     }
 
     /// The first 12 hex digits, for human output.

@@ -17,7 +17,7 @@
 //! A tree read back from the store is untrusted: [`Tree::parse`] checks the
 //! order, the kinds, the ids and that every path stays inside the tree.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use crate::error::{Error, Result};
 use crate::hash::Rows;
@@ -96,11 +96,11 @@ impl Tree {
     pub fn encode(&self) -> Vec<u8> {
         // kind, size, 64 hex digits, path, three spaces and a newline.
         let len: usize = self.entries.iter().map(|e| e.path.len() + 96).sum();
-        let mut out = String::with_capacity(len);
+        let mut out = Vec::with_capacity(len);
         for e in &self.entries {
-            let _ = writeln!(out, "{} {} {} {}", e.kind.as_str(), e.size, e.id, e.path);
+            write_line(&mut out, e.kind, e.size, &e.id, &e.path);
         }
-        out.into_bytes()
+        out
     }
 
     /// The tree id of this listing.
@@ -198,6 +198,35 @@ fn check_no_file_parent(entries: &[Entry]) -> std::result::Result<(), (usize, St
         }
     }
     Ok(())
+}
+
+/// Append one listing line: `<kind> <size> <file id> <path>\n`.
+fn write_line(out: &mut Vec<u8>, kind: Kind, size: u64, id: &Id, path: &str) {
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.push(b' ');
+    let _ = write!(out, "{size}");
+    out.push(b' ');
+    id.write_hex(out);
+    out.push(b' ');
+    out.extend_from_slice(path.as_bytes());
+    out.push(b'\n');
+}
+
+/// The tree id of entries already sorted by path and known to be valid
+/// (as a directory scan gives them), streamed into the hasher without
+/// building a [`Tree`]. Equal to `Tree::from_entries(..).id()`.
+pub fn id_of_sorted<'a>(entries: impl Iterator<Item = (&'a str, Kind, u64, Id)>) -> Id {
+    let mut h = blake3::Hasher::new_derive_key(TREE_CONTEXT);
+    let mut buf = Vec::with_capacity(64 << 10);
+    for (path, kind, size, id) in entries {
+        write_line(&mut buf, kind, size, &id, path);
+        if buf.len() >= 60 << 10 {
+            h.update(&buf);
+            buf.clear();
+        }
+    }
+    h.update(&buf);
+    h.finalize().into()
 }
 
 /// The tree id of raw listing bytes.
@@ -301,6 +330,22 @@ mod tests {
             let e = Tree::parse(bad.as_bytes(), "t").unwrap_err();
             assert!(e.to_string().contains("line"), "{e}");
         }
+    }
+
+    #[test]
+    fn streamed_id_equals_the_built_tree_id() {
+        let t = Tree::from_entries(
+            (0..3000)
+                .map(|i| entry(&format!("d{}/f{i}", i % 7), format!("{i}").as_bytes()))
+                .collect(),
+        )
+        .unwrap();
+        let streamed = id_of_sorted(
+            t.entries()
+                .iter()
+                .map(|e| (e.path.as_str(), e.kind, e.size, e.id)),
+        );
+        assert_eq!(streamed, t.id());
     }
 
     #[test]

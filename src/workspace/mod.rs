@@ -202,13 +202,24 @@ pub(crate) fn tree_of(current: &[Current]) -> Result<(Tree, Option<Rows>)> {
 pub(crate) fn pointer_for(path: &str, scanned_dir: bool, current: &[Current]) -> Result<Pointer> {
     let name = path.rsplit('/').next().unwrap_or(path).to_string();
     if scanned_dir {
-        let (tree, rows) = tree_of(current)?;
+        // A scan gives valid entries sorted by path: hash the listing as it
+        // is written, without building a tree (status does this for every
+        // pointer on every run).
+        let id = tree::id_of_sorted(current.iter().map(|c| {
+            let kind = if c.entry.exec { Kind::Exec } else { Kind::File };
+            (c.entry.rel.as_str(), kind, c.entry.stamp.size, c.known.id)
+        }));
+        let rows = tree::combined_rows(
+            current
+                .iter()
+                .filter_map(|c| c.known.rows.map(|r| (c.entry.rel.as_str(), r))),
+        );
         Ok(Pointer {
             path: name,
             kind: PointerKind::Dir,
-            id: tree.id(),
-            size: tree.size(),
-            files: tree.entries().len() as u64,
+            id,
+            size: current.iter().map(|c| c.entry.stamp.size).sum(),
+            files: current.len() as u64,
             rows,
         })
     } else {
