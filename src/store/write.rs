@@ -188,28 +188,34 @@ impl<'s> Batch<'s> {
                 id: digest.id,
             })
         {
-            let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
-                .par_bridge()
-                .map(|(offset, length)| {
-                    let bytes = &data[offset..offset + length];
-                    let id = hash::hash_bytes(bytes);
-                    self.put_chunk(&id, bytes, false)?;
-                    Ok((
-                        offset,
-                        Piece {
-                            id,
-                            size: length as u64,
-                        },
-                    ))
-                })
-                .collect::<Result<_>>()?;
-            pieces.sort_unstable_by_key(|(offset, _)| *offset);
-            let manifest = Manifest {
-                pieces: pieces.into_iter().map(|(_, p)| p).collect(),
-            };
-            self.stage(Area::Manifest, &digest.id, &manifest.encode())?;
+            self.put_pieces(&digest.id, data)?;
         }
         Ok(digest)
+    }
+
+    /// Cut private bytes whose file id is `id` into chunks, store them on
+    /// all cores, and stage the manifest that lists them.
+    fn put_pieces(&self, id: &Id, data: &[u8]) -> Result<()> {
+        let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
+            .par_bridge()
+            .map(|(offset, length)| {
+                let bytes = &data[offset..offset + length];
+                let chunk_id = hash::hash_bytes(bytes);
+                self.put_chunk(&chunk_id, bytes, false)?;
+                Ok((
+                    offset,
+                    Piece {
+                        id: chunk_id,
+                        size: length as u64,
+                    },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        pieces.sort_unstable_by_key(|(offset, _)| *offset);
+        let manifest = Manifest {
+            pieces: pieces.into_iter().map(|(_, p)| p).collect(),
+        };
+        self.stage(Area::Manifest, id, &manifest.encode())
     }
 
     /// Store one chunk whose id is `id`, unless it is already stored.
@@ -256,18 +262,7 @@ impl<'s> Batch<'s> {
                 id,
             })
         {
-            let pieces = chunk::cut(data)
-                .map(|(offset, length)| {
-                    let bytes = &data[offset..offset + length];
-                    let pid = hash::hash_bytes(bytes);
-                    self.put_chunk(&pid, bytes, false)?;
-                    Ok(Piece {
-                        id: pid,
-                        size: length as u64,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            self.stage(Area::Manifest, &id, &Manifest { pieces }.encode())?;
+            self.put_pieces(&id, data)?;
         }
         Ok(id)
     }

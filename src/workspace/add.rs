@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::walk::{self, FileEntry};
-use super::{cache_key, pointer_for, remember, scanned_files, tree_of, Current};
+use super::{cache_key, dir_pointer, pointer_for, remember, scanned_files, tree_of, Current};
 use crate::error::{Error, Result};
 use crate::pointer::{self, Pointer, PointerKind};
 use crate::progress::Progress;
@@ -190,10 +190,12 @@ pub(crate) fn store_path(
         })
         .collect::<Result<_>>()?;
     progress.finish();
-    if is_dir {
-        batch.put_tree(&tree_of(&current)?.0)?;
-    }
-    let pointer = pointer_for(rel, is_dir, &current)?;
+    // A directory's tree is stored, and its id (hashed once) names it.
+    let pointer = if is_dir {
+        dir_pointer(rel, batch.put_tree(&tree_of(&current)?)?, &current)
+    } else {
+        pointer_for(rel, false, &current)?
+    };
     remember(cache, rel, &current);
     if is_dir {
         let present: std::collections::HashSet<String> = current

@@ -20,7 +20,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::hash::{self, Rows};
+use crate::hash;
+use crate::id::Id;
 use crate::pointer::{self, Pointer, PointerKind};
 use crate::progress::Progress;
 use crate::repo::{Repo, RVC_DIR};
@@ -178,8 +179,8 @@ pub(crate) fn cache_key(prefix: &str, rel: &str) -> String {
     }
 }
 
-/// A tracked path's content as a tree plus rows, built from current ids.
-pub(crate) fn tree_of(current: &[Current]) -> Result<(Tree, Option<Rows>)> {
+/// A tracked directory's content as a tree, built from current ids.
+pub(crate) fn tree_of(current: &[Current]) -> Result<Tree> {
     let entries = current
         .iter()
         .map(|c| Entry {
@@ -189,18 +190,11 @@ pub(crate) fn tree_of(current: &[Current]) -> Result<(Tree, Option<Rows>)> {
             id: c.known.id,
         })
         .collect();
-    let tree = Tree::from_entries(entries)?;
-    let rows = tree::combined_rows(
-        current
-            .iter()
-            .filter_map(|c| c.known.rows.map(|r| (c.entry.rel.as_str(), r))),
-    );
-    Ok((tree, rows))
+    Tree::from_entries(entries)
 }
 
 /// The pointer describing current content.
 pub(crate) fn pointer_for(path: &str, scanned_dir: bool, current: &[Current]) -> Result<Pointer> {
-    let name = path.rsplit('/').next().unwrap_or(path).to_string();
     if scanned_dir {
         // A scan gives valid entries sorted by path: hash the listing as it
         // is written, without building a tree (status does this for every
@@ -209,30 +203,38 @@ pub(crate) fn pointer_for(path: &str, scanned_dir: bool, current: &[Current]) ->
             let kind = if c.entry.exec { Kind::Exec } else { Kind::File };
             (c.entry.rel.as_str(), kind, c.entry.stamp.size, c.known.id)
         }));
-        let rows = tree::combined_rows(
-            current
-                .iter()
-                .filter_map(|c| c.known.rows.map(|r| (c.entry.rel.as_str(), r))),
-        );
-        Ok(Pointer {
-            path: name,
-            kind: PointerKind::Dir,
-            id,
-            size: current.iter().map(|c| c.entry.stamp.size).sum(),
-            files: current.len() as u64,
-            rows,
-        })
-    } else {
-        let c = &current[0];
-        Ok(Pointer {
-            path: name,
-            kind: PointerKind::File,
-            id: c.known.id,
-            size: c.entry.stamp.size,
-            files: 1,
-            rows: c.known.rows,
-        })
+        return Ok(dir_pointer(path, id, current));
     }
+    let c = &current[0];
+    Ok(Pointer {
+        path: pointer_name(path),
+        kind: PointerKind::File,
+        id: c.known.id,
+        size: c.entry.stamp.size,
+        files: 1,
+        rows: c.known.rows,
+    })
+}
+
+/// The pointer of a directory whose tree id is `id`.
+pub(crate) fn dir_pointer(path: &str, id: Id, current: &[Current]) -> Pointer {
+    let rows = tree::combined_rows(
+        current
+            .iter()
+            .filter_map(|c| c.known.rows.map(|r| (c.entry.rel.as_str(), r))),
+    );
+    Pointer {
+        path: pointer_name(path),
+        kind: PointerKind::Dir,
+        id,
+        size: current.iter().map(|c| c.entry.stamp.size).sum(),
+        files: current.len() as u64,
+        rows,
+    }
+}
+
+fn pointer_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 /// Split a scan into its files and whether it was a directory.

@@ -239,17 +239,6 @@ pub fn verify_store(cache: &Path) -> usize {
         chunks.insert(name, data);
         n += 1;
     }
-    for (name, pack, offset, len) in packed_objects(cache) {
-        let bytes = std::fs::read(&pack).unwrap();
-        let data = decode_chunk(&bytes[offset as usize..offset as usize + len]);
-        assert_eq!(
-            b3(&data),
-            name,
-            "packed chunk {name} is readable under a wrong id"
-        );
-        chunks.insert(name, data);
-        n += 1;
-    }
     for (name, listing) in read_area("trees") {
         let mut h = blake3::Hasher::new_derive_key("rvc tree v1");
         h.update(&listing);
