@@ -1,6 +1,7 @@
 //! Repository settings: `.rvc/config.toml` (committed) merged with
 //! `.rvc/config.local.toml` (machine-local, ignored by git). Local values win.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,6 +21,42 @@ pub struct Config {
     pub lock_timeout: Option<Duration>,
     /// Defaults for `rvc lock`.
     pub run: RunDefaults,
+    /// Remotes by name, from `[remote.NAME]` tables (local keys win).
+    pub remotes: BTreeMap<String, RemoteSettings>,
+    /// The remote used when none is named (`[core] remote`).
+    pub default_remote: Option<String>,
+    /// How many transfers run at once (`[core] jobs`).
+    pub jobs: Option<usize>,
+}
+
+/// One remote's settings: its URL and object_store options such as
+/// `endpoint`, `region` or `allow_http`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteSettings {
+    pub url: Option<String>,
+    /// Option values by key, as strings.
+    pub options: BTreeMap<String, String>,
+    /// Which file set each key (`url` included), for `rvc remote list`.
+    pub from_local: std::collections::BTreeSet<String>,
+}
+
+/// Whether an option key names a credential. Credentials may only live in
+/// `config.local.toml` or the environment, never in the committed file.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "token",
+        "password",
+        "access_key",
+        "account_key",
+        "sas",
+        "credential",
+        "customer_key",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+        || k.ends_with("service_account_key")
 }
 
 /// Defaults for `rvc lock`, from `[run]`. Paths are repository-relative;
@@ -45,12 +82,16 @@ struct RawFile {
     #[serde(default)]
     cache: RawCache,
     run: Option<RunDefaults>,
+    #[serde(default)]
+    remote: BTreeMap<String, toml::Table>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawCore {
     lock_timeout: Option<u64>,
+    remote: Option<String>,
+    jobs: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -67,6 +108,10 @@ pub const INITIAL_CONFIG: &str = "\
 [core]
 # Seconds to wait for another rvc command in this repository to finish.
 # lock_timeout = 60
+# The remote that push, fetch and pull use when none is named (`rvc remote add --default`).
+# remote = \"origin\"
+# Transfers run at once by push, fetch and pull.
+# jobs = 16
 
 [cache]
 # Keep the content store somewhere else, e.g. a shared disk.
@@ -78,11 +123,22 @@ pub const INITIAL_CONFIG: &str = "\
 # outputs = [\"runs/{name}\"]
 # params = [\"params.yaml\"]
 # metrics = [\"runs/{name}/trainer_state.json\"]
+
+# Remotes (`rvc remote add`). Options other than credentials go here, e.g.
+# [remote.origin]
+# url = \"s3://bucket/project\"
+# endpoint = \"http://127.0.0.1:9000\"
+# region = \"us-east-1\"
+# allow_http = true
+# Credentials go in config.local.toml or the environment (AWS_ACCESS_KEY_ID, ...).
 ";
 
 /// The local config file `rvc init` writes.
 pub const INITIAL_LOCAL_CONFIG: &str = "\
-# Machine-local rvc settings. This file is ignored by git: keep credentials here.
+# Machine-local rvc settings. This file is ignored by git: keep credentials here, e.g.
+# [remote.origin]
+# access_key_id = \"...\"
+# secret_access_key = \"...\"
 ";
 
 impl Config {
@@ -123,7 +179,67 @@ impl Config {
             if let Some(secs) = raw.core.lock_timeout {
                 cfg.lock_timeout = Some(Duration::from_secs(secs));
             }
+            if let Some(r) = raw.core.remote {
+                cfg.default_remote = Some(r);
+            }
+            if let Some(j) = raw.core.jobs {
+                cfg.jobs = Some(j.max(1));
+            }
+            let local = name == "config.local.toml";
+            for (remote, table) in raw.remote {
+                let settings = cfg.remotes.entry(remote.clone()).or_default();
+                for (key, value) in table {
+                    let bad = |message: String| Error::Config {
+                        path: path.clone(),
+                        line: line_of(&text, &remote, &key),
+                        message,
+                    };
+                    let value = match value {
+                        toml::Value::String(s) => s,
+                        toml::Value::Boolean(b) => b.to_string(),
+                        toml::Value::Integer(i) => i.to_string(),
+                        other => return Err(bad(format!(
+                            "remote.{remote}.{key} must be a string, boolean or integer, not {}",
+                            other.type_str()
+                        ))),
+                    };
+                    if !local && is_secret_key(&key) {
+                        return Err(bad(format!(
+                            "remote.{remote}.{key} is a credential, and config.toml is committed; \
+                             move it to .rvc/config.local.toml or set it in the environment"
+                        )));
+                    }
+                    if local {
+                        settings.from_local.insert(key.clone());
+                    } else {
+                        settings.from_local.remove(&key);
+                    }
+                    if key == "url" {
+                        settings.url = Some(value);
+                    } else {
+                        settings.options.insert(key, value);
+                    }
+                }
+            }
         }
         Ok(cfg)
     }
+}
+
+/// The line of `key` inside `[remote.NAME]` in `text`, for error messages.
+fn line_of(text: &str, remote: &str, key: &str) -> Option<usize> {
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let header: String = t
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect();
+            inside = header == format!("[remote.{remote}]");
+        } else if inside && t.split('=').next().map(|k| k.trim().trim_matches('"')) == Some(key) {
+            return Some(i + 1);
+        }
+    }
+    None
 }

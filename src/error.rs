@@ -142,6 +142,22 @@ pub enum Error {
 
     #[error("{} already exists and is not empty", path.display())]
     DestinationExists { path: PathBuf },
+
+    #[error("no remote given{}", if configured.is_empty() { " and none is configured".to_string() } else { format!(", and no default among {}", configured.join(", ")) })]
+    NoRemote { configured: Vec<String> },
+
+    #[error("no remote named `{name}`{}", if known.is_empty() { String::new() } else { format!(" (configured: {})", known.join(", ")) })]
+    UnknownRemote { name: String, known: Vec<String> },
+
+    #[error("remote `{name}`: {message}")]
+    BadRemote { name: String, message: String },
+
+    #[error("remote `{remote}`: cannot {message}")]
+    Remote {
+        remote: String,
+        message: String,
+        kind: crate::remote::Failure,
+    },
 }
 
 impl Error {
@@ -205,6 +221,23 @@ impl Error {
             Error::ContainsTracked { .. } => "remove the inner pointer first, or add the inner paths separately".into(),
             Error::NotTracked { .. } => "track it with `rvc add PATH`".into(),
             Error::DestinationExists { .. } => "choose another destination with -o".into(),
+            Error::NoRemote { configured } if configured.is_empty() => {
+                "add one with `rvc remote add origin s3://bucket/path --default`".into()
+            }
+            Error::NoRemote { .. } => "name one with -r NAME, or set a default with `rvc remote default NAME`".into(),
+            Error::UnknownRemote { .. } => "list remotes with `rvc remote list`, or add one with `rvc remote add`".into(),
+            Error::BadRemote { .. } => {
+                "fix the remote's settings under [remote.NAME] in .rvc/config.toml (see `rvc remote list`)".into()
+            }
+            Error::Remote { kind: crate::remote::Failure::Auth, remote, .. } => format!(
+                "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the Azure/GCS equivalents) in the environment, or [remote.{remote}] in .rvc/config.local.toml"
+            ),
+            Error::Remote { kind: crate::remote::Failure::NotFound, .. } => {
+                "check the remote's URL and that its bucket exists (`rvc remote list`)".into()
+            }
+            Error::Remote { .. } => {
+                "check that the remote is reachable, then run the command again: transfers resume where they stopped".into()
+            }
         })
     }
 }

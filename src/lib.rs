@@ -8,6 +8,7 @@
 //! * [`pointer`] reads and writes the `PATH.rvc` files committed to git.
 //! * [`repo`] finds the repository, its settings and its lock.
 //! * [`workspace`] implements `add`, `status`, `checkout` and `ls`.
+//! * [`remote`] implements `push`, `fetch` and `pull` through object storage.
 
 pub mod config;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod maintenance;
 mod mmap;
 pub mod pointer;
 pub mod progress;
+pub mod remote;
 pub mod repo;
 pub mod run;
 pub mod statcache;

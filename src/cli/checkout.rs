@@ -47,16 +47,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             .map(|t| rvc::workspace::resolve_target(&repo, cwd, t, args.output.as_deref()))
             .collect::<rvc::Result<_>>()?
     };
-    let bar = Bar::new();
-    let mut total = CheckoutReport::default();
-    for t in targets {
-        let r = rvc::workspace::checkout(&repo, t, opts, &bar)?;
-        total.restored.extend(r.restored);
-        total.removed.extend(r.removed);
-        total.unchanged += r.unchanged;
-        total.kept.extend(r.kept);
-        total.failed.extend(r.failed);
-    }
+    let total = restore(&repo, targets, opts)?;
     let clean = total.is_clean();
     if args.json {
         print_json(&total);
@@ -70,7 +61,26 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     })
 }
 
-fn render(r: &CheckoutReport) {
+/// Check out each target in turn; one report for all.
+pub(super) fn restore(
+    repo: &rvc::Repo,
+    targets: Vec<Target>,
+    opts: CheckoutOptions,
+) -> rvc::Result<CheckoutReport> {
+    let bar = Bar::new();
+    let mut total = CheckoutReport::default();
+    for t in targets {
+        let r = rvc::workspace::checkout(repo, t, opts, &bar)?;
+        total.restored.extend(r.restored);
+        total.removed.extend(r.removed);
+        total.unchanged += r.unchanged;
+        total.kept.extend(r.kept);
+        total.failed.extend(r.failed);
+    }
+    Ok(total)
+}
+
+pub(super) fn render(r: &CheckoutReport) {
     for k in &r.kept {
         eprintln!("kept: {}: {}", k.path, k.reason);
     }

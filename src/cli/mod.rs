@@ -12,9 +12,11 @@ mod init;
 mod lock;
 mod ls;
 mod output;
+mod remote;
 mod runs;
 mod show;
 mod status;
+mod transfer;
 mod which;
 
 use std::io::IsTerminal;
@@ -76,6 +78,14 @@ enum Command {
     Diff(diff::Args),
     /// Find the runs that read or produced a file, directory or id.
     Which(which::Args),
+    /// Configure remotes: add, list, remove, default.
+    Remote(remote::Args),
+    /// Upload to a remote the objects it lacks.
+    Push(transfer::Args),
+    /// Download from a remote the objects the local store lacks.
+    Fetch(transfer::Args),
+    /// Fetch, then check out the fetched paths.
+    Pull(transfer::PullArgs),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -115,6 +125,10 @@ pub fn run() -> ExitCode {
         Command::Show(a) => show::run(&cwd, a),
         Command::Diff(a) => diff::run(&cwd, a),
         Command::Which(a) => which::run(&cwd, a),
+        Command::Remote(a) => remote::run(&cwd, a),
+        Command::Push(a) => transfer::push(&cwd, a),
+        Command::Fetch(a) => transfer::fetch(&cwd, a),
+        Command::Pull(a) => transfer::pull(&cwd, a),
     };
     match result {
         Ok(code) => code,

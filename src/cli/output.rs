@@ -68,6 +68,7 @@ pub struct Bar {
     started: Instant,
     shown: AtomicBool,
     enabled: bool,
+    by_bytes: AtomicBool,
 }
 
 impl Bar {
@@ -77,26 +78,40 @@ impl Bar {
             started: Instant::now(),
             shown: AtomicBool::new(false),
             enabled: super::stderr_is_terminal(),
+            by_bytes: AtomicBool::new(false),
         }
     }
 }
 
 impl rvc::progress::Progress for Bar {
-    fn start(&self, phase: &'static str, files: u64, _bytes: u64) {
-        self.bar.set_length(files);
+    fn start(&self, phase: &'static str, files: u64, bytes: u64) {
+        // Transfers know their bytes up front and count in bytes; the rest
+        // count files (or, when fetching, objects).
+        let by_bytes = bytes > 0;
+        self.by_bytes.store(by_bytes, Ordering::Relaxed);
+        self.bar.set_length(if by_bytes { bytes } else { files });
         self.bar.set_position(0);
+        let template = if by_bytes {
+            "{msg:>10} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})"
+        } else if phase == "Fetching" {
+            "{msg:>10} [{bar:30}] {pos}/{len} objects ({per_sec}, {eta})"
+        } else {
+            "{msg:>10} [{bar:30}] {pos}/{len} files ({per_sec}, {eta})"
+        };
         self.bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>10} [{bar:30}] {pos}/{len} files ({per_sec}, {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         self.bar.set_message(phase);
     }
 
-    fn advance(&self, files: u64, _bytes: u64) {
-        self.bar.inc(files);
+    fn advance(&self, files: u64, bytes: u64) {
+        self.bar.inc(if self.by_bytes.load(Ordering::Relaxed) {
+            bytes
+        } else {
+            files
+        });
         if self.enabled
             && !self.shown.load(Ordering::Relaxed)
             && self.started.elapsed() > Duration::from_millis(250)

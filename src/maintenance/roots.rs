@@ -25,7 +25,7 @@ pub struct Keep {
 }
 
 impl Keep {
-    fn of_pointer(source: String, p: &Pointer) -> Keep {
+    pub(crate) fn of_pointer(source: String, p: &Pointer) -> Keep {
         let root = match p.kind {
             PointerKind::File => Root::File(p.id),
             PointerKind::Dir => Root::Tree(p.id),
@@ -44,7 +44,7 @@ impl Keep {
 
 /// Everything a run lockfile references: inputs, outputs, the stored patch
 /// and the metrics series.
-fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
+pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
     let mut out: Vec<Keep> = lock
         .inputs
         .iter()

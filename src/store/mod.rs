@@ -47,6 +47,9 @@ use crate::id::{self, Id};
 use crate::lock::{self, FileLock};
 use manifest::Manifest;
 
+/// Bytes before the first object of a pack (its magic).
+pub const PACK_HEADER_LEN: u64 = pack::PACK_MAGIC.len() as u64;
+
 /// What a user-visible stored object is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -585,4 +588,72 @@ pub fn is_temp_name(name: &str) -> bool {
     matches!(parts.as_slice(), [pid, n, t] if digits(pid) && digits(n) && hex(t))
 }
 
+pub(crate) use read::TempGuard;
 pub(crate) use write::create_temp;
+
+/// Read a pack index file (for uploading a pack as it is).
+pub(crate) fn read_pack_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {
+    pack::read_index(path)
+}
+
+/// A pack built in `tmp/` from objects of other packs, deleted on drop.
+pub(crate) struct BuiltPack {
+    /// Its id, as in `<id>.pack`.
+    pub name: String,
+    pub size: u64,
+    pub entries: Vec<(Id, u64, u32)>,
+    pub pack: TempGuard,
+    pub idx: TempGuard,
+}
+
+impl Store {
+    /// Copy the packed chunks `ids` (in that order) into new packs in
+    /// `tmp/`, each at most [`pack::PACK_MAX`] bytes. Each chunk is checked
+    /// against its id on the way, so a damaged one is not passed on.
+    pub(crate) fn build_packs(&self, ids: impl Iterator<Item = Id>) -> Result<Vec<BuiltPack>> {
+        let set = self.packset();
+        let tmp = self.root.join("tmp");
+        let mut out = Vec::new();
+        let mut current: Option<pack::PackWriter> = None;
+        let finish = |w: pack::PackWriter, out: &mut Vec<BuiltPack>| -> Result<()> {
+            let size = w.size();
+            let mut entries = w.entries.clone();
+            entries.sort_unstable_by_key(|e| e.1);
+            let pack_guard = TempGuard(Some(w.path.clone()));
+            let [pack_tmp, idx_tmp, pack_final, _] = w.finish(&self.root.join("packs"))?;
+            let name = pack_final
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            debug_assert_eq!(pack_guard.path(), Some(pack_tmp.as_path()));
+            out.push(BuiltPack {
+                name,
+                size,
+                entries,
+                pack: pack_guard,
+                idx: TempGuard(Some(idx_tmp)),
+            });
+            Ok(())
+        };
+        for id in ids {
+            let Some(loc) = set.objects.get(&id) else {
+                return Err(Error::ObjectMissing { id: id.to_hex() });
+            };
+            let bytes = set.read(*loc)?;
+            chunk::decode(&bytes, &id)?;
+            if current.is_none() {
+                current = Some(pack::PackWriter::new(&tmp)?);
+            }
+            let w = current.as_mut().expect("just created");
+            w.append(id, &bytes)?;
+            if w.size() >= pack::PACK_MAX {
+                finish(current.take().expect("present"), &mut out)?;
+            }
+        }
+        if let Some(w) = current {
+            finish(w, &mut out)?;
+        }
+        Ok(out)
+    }
+}

@@ -97,6 +97,16 @@ impl PackSet {
     }
 }
 
+/// The entries of the pack index at `path`, checked.
+pub(crate) fn read_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {
+    let bytes = fs::read(path).at("read", path)?;
+    decode_index(&bytes).map_err(|message| Error::Refused {
+        what: "the store",
+        reason: format!("pack index {} is damaged: {message}", path.display()),
+        hint: "run `rvc fsck --repair`".into(),
+    })
+}
+
 /// Encode an index for `entries` (any order).
 pub(crate) fn encode_index(entries: &mut [(Id, u64, u32)]) -> Vec<u8> {
     entries.sort_unstable_by_key(|e| e.0);

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{chunk, create_temp, Area, ObjectRef, Store};
+use super::{chunk, create_temp, manifest, Area, ObjectRef, Store};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{self, FileDigest};
 use crate::id::Id;
@@ -50,6 +50,37 @@ impl Store {
             return chunk::decode(&packs.read(*loc)?, id);
         }
         chunk::decode(&self.read_loose(Area::Chunk, id)?, id)
+    }
+
+    /// Check that the chunks `manifest` lists, read back from the store in
+    /// order, make up the file `id`: the check a manifest received from
+    /// elsewhere must pass before it is stored.
+    pub fn verify_pieces(&self, id: &Id, manifest: &manifest::Manifest) -> Result<()> {
+        let mut hasher = blake3::Hasher::new();
+        for p in &manifest.pieces {
+            let data = self.read_chunk(&p.id)?;
+            if data.len() as u64 != p.size {
+                return Err(Error::Manifest {
+                    id: id.to_hex(),
+                    line: 0,
+                    message: format!(
+                        "chunk {} is {} bytes, but the manifest says {}",
+                        p.id.short(),
+                        data.len(),
+                        p.size
+                    ),
+                });
+            }
+            hasher.update(&data);
+        }
+        let actual = Id::from(hasher.finalize());
+        if actual != *id {
+            return Err(Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        Ok(())
     }
 
     /// Read a whole stored file into memory, verified.
@@ -207,6 +238,10 @@ pub(crate) struct TempGuard(pub(crate) Option<std::path::PathBuf>);
 impl TempGuard {
     pub(crate) fn disarm(mut self) {
         self.0 = None;
+    }
+
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.0.as_deref()
     }
 }
 

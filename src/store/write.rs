@@ -231,13 +231,17 @@ impl<'s> Batch<'s> {
         if !whole_file || encoded.len() > pack::OBJECT_MAX {
             return self.stage(Area::Chunk, id, &encoded);
         }
-        // A small file's chunk: append it to this batch's pack.
+        self.append_to_pack(id, &encoded)
+    }
+
+    /// Append an encoded chunk to this batch's current pack.
+    fn append_to_pack(&self, id: &Id, encoded: &[u8]) -> Result<()> {
         let mut current = self.pack.lock().unwrap_or_else(|e| e.into_inner());
         if current.is_none() {
             *current = Some(PackWriter::new(&self.store.root.join("tmp"))?);
         }
         let writer = current.as_mut().expect("just created");
-        writer.append(*id, &encoded)?;
+        writer.append(*id, encoded)?;
         if writer.size() >= pack::PACK_MAX {
             let full = current.take().expect("present");
             self.packs_done
@@ -279,6 +283,40 @@ impl<'s> Batch<'s> {
             self.stage(Area::Tree, &id, &bytes)?;
         }
         Ok(id)
+    }
+
+    /// Store a chunk received still encoded (from a remote), after checking
+    /// it against `id`. With `packed`, a small one goes into a pack.
+    /// Returns whether it was new.
+    pub fn put_encoded_chunk(&self, id: &Id, encoded: &[u8], packed: bool) -> Result<bool> {
+        chunk::decode(encoded, id)?;
+        let o = ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        };
+        if self.store.has_chunk(id) || !self.claim(o) {
+            return Ok(false);
+        }
+        if !packed || encoded.len() > pack::OBJECT_MAX {
+            self.stage(Area::Chunk, id, encoded)?;
+            return Ok(true);
+        }
+        self.append_to_pack(id, encoded)?;
+        Ok(true)
+    }
+
+    /// Store the manifest of the file `id`, whose chunks the caller has
+    /// checked with [`Store::verify_pieces`].
+    pub fn put_verified_manifest(&self, id: &Id, manifest: &Manifest) -> Result<bool> {
+        let o = ObjectRef {
+            area: Area::Manifest,
+            id: *id,
+        };
+        if self.store.contains(id) || !self.claim(o) {
+            return Ok(false);
+        }
+        self.stage(Area::Manifest, id, &manifest.encode())?;
+        Ok(true)
     }
 
     /// True when `o` is not yet claimed by this batch.

@@ -1,0 +1,491 @@
+//! `fetch`: download into the local store what the roots need and it lacks.
+//!
+//! 1. Trees the roots name, then manifests of the files they list, then
+//!    chunks: each level is read before the next is known.
+//! 2. Chunks come from loose objects or, for packed ones, from ranged reads
+//!    of the remote's packs, in groups; all of it in parallel.
+//! 3. Every chunk is checked against its id before it is staged. Chunks are
+//!    committed first; then each manifest is checked by hashing the chunks
+//!    it lists, read back in order, against its file id; then trees whose
+//!    files are all present. Nothing unverified or incomplete is stored.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Mutex;
+
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use rayon::prelude::*;
+
+use super::index::{self, RemoteIndex};
+use super::push::{FailedTransfer, MissingObject};
+use super::{Remote, TransferOptions};
+use crate::error::{Error, Result};
+use crate::id::Id;
+use crate::maintenance::roots::Keep;
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::store::manifest::Manifest;
+use crate::store::{Area, Batch, ObjectRef, Root};
+use crate::tree::{self, Tree};
+
+/// Ranged reads of one pack are grouped up to this many bytes per request.
+const RANGE_GROUP: u64 = 32 << 20;
+
+/// An object that failed its check.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CorruptObject {
+    pub object: String,
+    pub key: String,
+    pub error: String,
+}
+
+/// What `fetch` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FetchReport {
+    pub remote: String,
+    pub url: String,
+    /// Objects downloaded, verified and stored.
+    pub objects: u64,
+    /// Their bytes, as stored.
+    pub bytes: u64,
+    /// Download requests made.
+    pub downloads: u64,
+    /// Wanted objects that were already in the local store.
+    pub already_local: u64,
+    /// Objects neither here nor on the remote.
+    pub missing: Vec<MissingObject>,
+    /// Objects the remote sent that did not match their id.
+    pub corrupt: Vec<CorruptObject>,
+    pub failed: Vec<FailedTransfer>,
+    pub warnings: Vec<String>,
+}
+
+impl FetchReport {
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty() && self.corrupt.is_empty() && self.failed.is_empty()
+    }
+}
+
+/// Where a wanted chunk is on the remote.
+#[derive(Clone, Copy)]
+enum Source {
+    Loose,
+    Packed(index::PackedAt),
+}
+
+/// Fetch what `roots` reference from `remote` into the local store.
+pub fn fetch(
+    repo: &Repo,
+    remote: &Remote,
+    roots: &[Keep],
+    opts: TransferOptions,
+    progress: &dyn Progress,
+) -> Result<FetchReport> {
+    let store = repo.store();
+    let _lock = store.lock(false, repo.lock_timeout())?;
+    let state = repo.rvc_dir().join("state");
+    let mut report = FetchReport {
+        remote: remote.name.clone(),
+        url: remote.url.clone(),
+        ..Default::default()
+    };
+    let rt = super::runtime()?;
+    let mut known = rt.block_on(async {
+        if !super::check_marker(remote, false).await? {
+            return Err(Error::BadRemote {
+                name: remote.name.clone(),
+                message: format!(
+                    "{} holds no rvc data (nothing was pushed to it yet)",
+                    remote.url
+                ),
+            });
+        }
+        index::load(remote, &state, opts.jobs).await
+    })?;
+    report.warnings.append(&mut known.warnings);
+    let mut f = Fetcher {
+        remote,
+        known: &known,
+        jobs: opts.jobs,
+        report: Mutex::new(report),
+        needed_by: HashMap::new(),
+    };
+
+    // Trees.
+    let mut files: HashMap<Id, String> = HashMap::new();
+    let mut want_trees: Vec<(Id, String)> = Vec::new();
+    for k in roots {
+        match k.root() {
+            Root::File(id) => {
+                files.entry(id).or_insert_with(|| k.source.clone());
+            }
+            Root::Tree(id) => want_trees.push((id, k.source.clone())),
+        }
+    }
+    let mut new_trees: Vec<(Id, Tree)> = Vec::new();
+    let mut to_get: Vec<ObjectRef> = Vec::new();
+    for (id, source) in &want_trees {
+        if store.contains_tree(id) {
+            f.note_local();
+            match store.get_tree(id) {
+                Ok(t) => add_files(&mut files, &t, source),
+                Err(e) => f.fail(super::object_rel(Area::Tree, id), e.to_string()),
+            }
+        } else {
+            let o = ObjectRef {
+                area: Area::Tree,
+                id: *id,
+            };
+            if known.has(o) {
+                f.needed_by.insert(*id, source.clone());
+                to_get.push(o);
+            } else {
+                f.missing(o, source);
+            }
+        }
+    }
+    progress.start("Fetching", to_get.len() as u64, 0);
+    for (o, bytes) in f.get_loose(&rt, &to_get, progress) {
+        match check_tree(&o.id, &bytes) {
+            Ok(t) => {
+                add_files(&mut files, &t, &f.needed_by[&o.id].clone());
+                new_trees.push((o.id, t));
+            }
+            Err(e) => f.corrupt(o, e),
+        }
+    }
+
+    // Manifests.
+    let mut chunks: Vec<(Id, Source)> = Vec::new();
+    let mut to_get = Vec::new();
+    let mut file_list: Vec<(Id, String)> = files.into_iter().collect();
+    file_list.sort_unstable();
+    for (id, source) in &file_list {
+        if store.contains(id) {
+            f.note_local();
+            continue;
+        }
+        f.needed_by.insert(*id, source.clone());
+        let chunk = ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        };
+        let manifest = ObjectRef {
+            area: Area::Manifest,
+            id: *id,
+        };
+        if let Some(at) = known.packed(id) {
+            chunks.push((*id, Source::Packed(at)));
+        } else if known.has_loose(chunk) {
+            chunks.push((*id, Source::Loose));
+        } else if known.has(manifest) {
+            to_get.push(manifest);
+        } else {
+            f.missing(chunk, source);
+        }
+    }
+    let mut new_manifests: Vec<(Id, Manifest)> = Vec::new();
+    progress.start("Fetching", to_get.len() as u64, 0);
+    let mut seen: HashSet<Id> = chunks.iter().map(|(id, _)| *id).collect();
+    for (o, bytes) in f.get_loose(&rt, &to_get, progress) {
+        match Manifest::parse(&bytes, &o.id) {
+            Ok(m) => {
+                let source = f.needed_by[&o.id].clone();
+                for p in &m.pieces {
+                    if store.has_chunk(&p.id) || !seen.insert(p.id) {
+                        continue;
+                    }
+                    let c = ObjectRef {
+                        area: Area::Chunk,
+                        id: p.id,
+                    };
+                    if let Some(at) = known.packed(&p.id) {
+                        chunks.push((p.id, Source::Packed(at)));
+                    } else if known.has_loose(c) {
+                        chunks.push((p.id, Source::Loose));
+                    } else {
+                        f.missing(c, &source);
+                    }
+                }
+                new_manifests.push((o.id, m));
+            }
+            Err(e) => f.corrupt(o, e.to_string()),
+        }
+    }
+
+    // Chunks.
+    let batch = store.batch();
+    f.get_chunks(&rt, &chunks, &batch, progress)?;
+    progress.finish();
+    let stats = batch.commit()?;
+    {
+        let mut r = f.report.lock().unwrap_or_else(|e| e.into_inner());
+        r.objects += stats.new_objects;
+        r.bytes += stats.new_bytes;
+    }
+
+    // Manifests, checked against their file ids; then complete trees.
+    let batch = store.batch();
+    let verified: Vec<std::result::Result<Id, (Id, Error)>> = new_manifests
+        .par_iter()
+        .map(|(id, m)| {
+            if !m.pieces.iter().all(|p| store.has_chunk(&p.id)) {
+                return Ok(None);
+            }
+            match store.verify_pieces(id, m) {
+                Ok(()) => batch.put_verified_manifest(id, m).map(|_| Some(*id)),
+                Err(e) => Err(e),
+            }
+            .map_err(|e| (*id, e))
+        })
+        .filter_map(|r| r.transpose())
+        .collect();
+    for v in verified {
+        match v {
+            Ok(_) => {}
+            Err((id, e @ (Error::ObjectCorrupt { .. } | Error::Manifest { .. }))) => f.corrupt(
+                ObjectRef {
+                    area: Area::Manifest,
+                    id,
+                },
+                e.to_string(),
+            ),
+            Err((id, e)) => f.fail(super::object_rel(Area::Manifest, &id), e.to_string()),
+        }
+    }
+    let stats = batch.commit()?;
+    let batch = store.batch();
+    for (id, t) in &new_trees {
+        if t.entries().iter().all(|e| store.contains(&e.id)) {
+            let stored = batch.put_tree(t)?;
+            debug_assert_eq!(stored, *id);
+        }
+    }
+    let stats2 = batch.commit()?;
+    let mut report = f.report.into_inner().unwrap_or_else(|e| e.into_inner());
+    report.objects += stats.new_objects + stats2.new_objects;
+    report.bytes += stats.new_bytes + stats2.new_bytes;
+    report.missing.sort_by(|a, b| a.object.cmp(&b.object));
+    Ok(report)
+}
+
+fn add_files(files: &mut HashMap<Id, String>, t: &Tree, source: &str) {
+    for e in t.entries() {
+        files.entry(e.id).or_insert_with(|| source.to_string());
+    }
+}
+
+/// Check a downloaded tree listing against its id, and parse it.
+fn check_tree(id: &Id, bytes: &[u8]) -> std::result::Result<Tree, String> {
+    let actual = tree::id_of_listing(bytes);
+    if actual != *id {
+        return Err(format!("its content hashes to {actual}"));
+    }
+    Tree::parse(bytes, &id.to_hex()).map_err(|e| e.to_string())
+}
+
+struct Fetcher<'a> {
+    remote: &'a Remote,
+    known: &'a RemoteIndex,
+    jobs: usize,
+    report: Mutex<FetchReport>,
+    /// What needs each wanted object (for messages).
+    needed_by: HashMap<Id, String>,
+}
+
+impl Fetcher<'_> {
+    fn with<T>(&self, f: impl FnOnce(&mut FetchReport) -> T) -> T {
+        f(&mut self.report.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn note_local(&self) {
+        self.with(|r| r.already_local += 1);
+    }
+
+    fn fail(&self, key: String, error: String) {
+        self.with(|r| r.failed.push(FailedTransfer { key, error }));
+    }
+
+    fn missing(&self, o: ObjectRef, source: &str) {
+        self.with(|r| {
+            r.missing.push(MissingObject {
+                object: super::object_rel(o.area, &o.id),
+                needed_by: vec![source.to_string()],
+            })
+        });
+    }
+
+    fn corrupt(&self, o: ObjectRef, error: String) {
+        let key = self.remote.object_key(o).to_string();
+        self.with(|r| {
+            r.corrupt.push(CorruptObject {
+                object: super::object_rel(o.area, &o.id),
+                key,
+                error,
+            })
+        });
+    }
+
+    /// Download loose objects (trees, manifests) into memory.
+    fn get_loose(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        objects: &[ObjectRef],
+        progress: &dyn Progress,
+    ) -> Vec<(ObjectRef, bytes::Bytes)> {
+        let store = self.remote.store();
+        rt.block_on(async {
+            let results: Vec<_> = futures::stream::iter(objects.iter().copied())
+                .map(|o| async move {
+                    let key = self.remote.object_key(o);
+                    let r = match store.get(&key).await {
+                        Ok(g) => g.bytes().await,
+                        Err(e) => Err(e),
+                    };
+                    (o, key, r)
+                })
+                .buffer_unordered(self.jobs.max(1))
+                .collect()
+                .await;
+            let mut out = Vec::new();
+            for (o, key, r) in results {
+                progress.advance(1, 0);
+                self.with(|rep| rep.downloads += 1);
+                match r {
+                    Ok(b) => out.push((o, b)),
+                    Err(e) => self.fail(key.to_string(), super::describe(&e)),
+                }
+            }
+            out
+        })
+    }
+
+    /// Download chunks, check each against its id and stage it in `batch`.
+    /// Downloads run on the runtime; checks and writes on worker threads.
+    fn get_chunks(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        chunks: &[(Id, Source)],
+        batch: &Batch<'_>,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        // Requests: one per loose chunk, one per group of nearby packed ones.
+        enum Request {
+            Loose(Id),
+            Ranges(u32, Vec<(Id, Range<u64>)>),
+        }
+        let mut requests = Vec::new();
+        let mut by_pack: HashMap<u32, Vec<(Id, index::PackedAt)>> = HashMap::new();
+        for (id, src) in chunks {
+            match src {
+                Source::Loose => requests.push(Request::Loose(*id)),
+                Source::Packed(at) => by_pack.entry(at.pack).or_default().push((*id, *at)),
+            }
+        }
+        let mut packs: Vec<u32> = by_pack.keys().copied().collect();
+        packs.sort_unstable();
+        for n in packs {
+            let mut entries = by_pack.remove(&n).expect("listed");
+            entries.sort_unstable_by_key(|(_, at)| at.offset);
+            let mut group: Vec<(Id, Range<u64>)> = Vec::new();
+            let mut group_bytes = 0u64;
+            for (id, at) in entries {
+                if group_bytes >= RANGE_GROUP {
+                    requests.push(Request::Ranges(n, std::mem::take(&mut group)));
+                    group_bytes = 0;
+                }
+                group_bytes += u64::from(at.len);
+                group.push((id, at.offset..at.offset + u64::from(at.len)));
+            }
+            if !group.is_empty() {
+                requests.push(Request::Ranges(n, group));
+            }
+        }
+        progress.start("Fetching", chunks.len() as u64, 0);
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<(Id, bool, bytes::Bytes, String)>(self.jobs.max(2) * 2);
+        let rx = Mutex::new(rx);
+        let store = self.remote.store();
+        std::thread::scope(|s| -> Result<()> {
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| -> Result<()> {
+                        loop {
+                            let next = rx.lock().unwrap_or_else(|e| e.into_inner()).blocking_recv();
+                            let Some((id, packed, bytes, key)) = next else {
+                                return Ok(());
+                            };
+                            progress.advance(1, bytes.len() as u64);
+                            match batch.put_encoded_chunk(&id, &bytes, packed) {
+                                Ok(_) => {}
+                                Err(e) if !matches!(e, Error::ObjectCorrupt { .. }) => {
+                                    // Stop the downloads: nothing more can be stored.
+                                    rx.lock().unwrap_or_else(|e| e.into_inner()).close();
+                                    return Err(e);
+                                }
+                                Err(e) => self.with(|r| {
+                                    r.corrupt.push(CorruptObject {
+                                        object: super::object_rel(Area::Chunk, &id),
+                                        key,
+                                        error: e.to_string(),
+                                    })
+                                }),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            rt.block_on(async {
+                let tx = &tx;
+                futures::stream::iter(requests)
+                    .for_each_concurrent(self.jobs.max(1), |req| async move {
+                        match req {
+                            Request::Loose(id) => {
+                                let key = self.remote.object_key(ObjectRef {
+                                    area: Area::Chunk,
+                                    id,
+                                });
+                                let r = match store.get(&key).await {
+                                    Ok(g) => g.bytes().await,
+                                    Err(e) => Err(e),
+                                };
+                                self.with(|rep| rep.downloads += 1);
+                                match r {
+                                    Ok(b) => {
+                                        let _ = tx.send((id, false, b, key.to_string())).await;
+                                    }
+                                    Err(e) => self.fail(key.to_string(), super::describe(&e)),
+                                }
+                            }
+                            Request::Ranges(n, group) => {
+                                let name = &self.known.packs[n as usize];
+                                let key = self.remote.key(&format!("packs/{name}.pack"));
+                                let ranges: Vec<Range<u64>> =
+                                    group.iter().map(|(_, r)| r.clone()).collect();
+                                self.with(|rep| rep.downloads += 1);
+                                match store.get_ranges(&key, &ranges).await {
+                                    Ok(parts) if parts.len() == group.len() => {
+                                        for ((id, _), b) in group.into_iter().zip(parts) {
+                                            let _ = tx.send((id, true, b, key.to_string())).await;
+                                        }
+                                    }
+                                    Ok(_) => self.fail(
+                                        key.to_string(),
+                                        "the server returned the wrong number of ranges".into(),
+                                    ),
+                                    Err(e) => self.fail(key.to_string(), super::describe(&e)),
+                                }
+                            }
+                        }
+                    })
+                    .await;
+            });
+            drop(tx);
+            for w in workers {
+                w.join().expect("fetch workers do not panic")?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,478 @@
+//! Remote index objects: what a remote holds, without listing it.
+//!
+//! Each push ends by writing `index/<name>`, a zstd-compressed text listing
+//! of the objects it uploaded, where `<name>` is the BLAKE3 of the object's
+//! bytes (so a damaged index is detected and ignored):
+//!
+//! ```text
+//! rvc remote index v1
+//! chunk <id>                 a loose chunk
+//! manifest <id>              a manifest
+//! tree <id>                  a tree
+//! pack <pack id> <count>     a pack, followed by its <count> entries:
+//! <id> <offset> <length>     one packed chunk (as in the pack's .idx)
+//! ```
+//!
+//! An index lists an object only after it is uploaded, and a manifest or a
+//! tree only once everything it refers to is uploaded too. Reading the
+//! remote's state is one listing of `index/` plus a download of each index
+//! not seen before; they are cached in `.rvc/state/remotes/`. When more than
+//! [`COMPACT_AT`] indexes pile up, a push merges them into one.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use super::Remote;
+use crate::error::{Error, Result};
+use crate::id::Id;
+use crate::store::{Area, ObjectRef};
+
+const HEADER: &str = "rvc remote index v1";
+/// Merge the indexes once there are more than this many.
+pub const COMPACT_AT: usize = 16;
+/// The largest index accepted, decoded.
+const DECODED_LIMIT: usize = 1 << 30;
+
+/// The objects one index lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexData {
+    pub loose: Vec<ObjectRef>,
+    pub packs: Vec<PackListing>,
+}
+
+/// A pack on the remote and its entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackListing {
+    /// The pack id (64 hex digits), as in `packs/<id>.pack`.
+    pub name: String,
+    pub entries: Vec<(Id, u64, u32)>,
+}
+
+impl IndexData {
+    pub fn is_empty(&self) -> bool {
+        self.loose.is_empty() && self.packs.is_empty()
+    }
+
+    /// The text form, compressed.
+    pub fn encode(&self) -> Vec<u8> {
+        let entries: usize = self.packs.iter().map(|p| p.entries.len()).sum();
+        let mut text = String::with_capacity((self.loose.len() + entries) * 90 + 32);
+        text.push_str(HEADER);
+        text.push('\n');
+        for o in &self.loose {
+            let _ = writeln!(text, "{} {}", area_name(o.area), o.id.to_hex());
+        }
+        for p in &self.packs {
+            let _ = writeln!(text, "pack {} {}", p.name, p.entries.len());
+            for (id, offset, len) in &p.entries {
+                let _ = writeln!(text, "{} {offset} {len}", id.to_hex());
+            }
+        }
+        zstd::bulk::compress(text.as_bytes(), 3).expect("compressing into memory cannot fail")
+    }
+
+    /// Parse an index object; the error says what is wrong and where.
+    pub fn decode(bytes: &[u8]) -> std::result::Result<IndexData, String> {
+        let text = zstd::bulk::decompress(bytes, DECODED_LIMIT)
+            .map_err(|e| format!("not a zstd frame ({e})"))?;
+        let text = std::str::from_utf8(&text).map_err(|_| "not UTF-8 text".to_string())?;
+        let mut lines = text.split('\n').enumerate();
+        match lines.next() {
+            Some((_, HEADER)) => {}
+            _ => return Err(format!("line 1: expected `{HEADER}`")),
+        }
+        let mut data = IndexData::default();
+        let mut pending: usize = 0;
+        let mut ended = false;
+        for (i, line) in lines {
+            let n = i + 1;
+            if ended {
+                return Err(format!("line {n}: text after the final newline"));
+            }
+            if line.is_empty() {
+                ended = true;
+                continue;
+            }
+            let fields: Vec<&str> = line.split(' ').collect();
+            let id = |s: &str| Id::parse(s).map_err(|_| format!("line {n}: `{s}` is not an id"));
+            if pending > 0 {
+                let [hex, offset, len] = fields[..] else {
+                    return Err(format!("line {n}: expected `<id> <offset> <length>`"));
+                };
+                let offset: u64 = offset
+                    .parse()
+                    .map_err(|_| format!("line {n}: bad offset `{offset}`"))?;
+                let len: u32 = len
+                    .parse()
+                    .map_err(|_| format!("line {n}: bad length `{len}`"))?;
+                if offset < crate::store::PACK_HEADER_LEN || len == 0 {
+                    return Err(format!("line {n}: entry outside the pack's data"));
+                }
+                let pack = data.packs.last_mut().expect("pending implies a pack");
+                pack.entries.push((id(hex)?, offset, len));
+                pending -= 1;
+                continue;
+            }
+            match fields[..] {
+                ["pack", name, count] => {
+                    id(name)?;
+                    pending = count
+                        .parse()
+                        .map_err(|_| format!("line {n}: bad entry count `{count}`"))?;
+                    if pending == 0 {
+                        return Err(format!("line {n}: a pack with no entries"));
+                    }
+                    data.packs.push(PackListing {
+                        name: name.to_string(),
+                        entries: Vec::with_capacity(pending.min(1 << 20)),
+                    });
+                }
+                [kind, hex] => {
+                    let area = match kind {
+                        "chunk" => Area::Chunk,
+                        "manifest" => Area::Manifest,
+                        "tree" => Area::Tree,
+                        _ => return Err(format!("line {n}: unknown object kind `{kind}`")),
+                    };
+                    data.loose.push(ObjectRef { area, id: id(hex)? });
+                }
+                _ => return Err(format!("line {n}: cannot parse `{line}`")),
+            }
+        }
+        if pending > 0 {
+            return Err(format!("the last pack lacks {pending} entries"));
+        }
+        if !ended {
+            return Err("the last line has no newline (truncated?)".into());
+        }
+        Ok(data)
+    }
+}
+
+fn area_name(a: Area) -> &'static str {
+    match a {
+        Area::Chunk => "chunk",
+        Area::Manifest => "manifest",
+        Area::Tree => "tree",
+    }
+}
+
+/// Where a packed chunk is on the remote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedAt {
+    /// Number of the pack in [`RemoteIndex::packs`].
+    pub pack: u32,
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// Everything the remote's indexes list.
+#[derive(Debug, Default)]
+pub struct RemoteIndex {
+    loose: HashSet<ObjectRef>,
+    packed: HashMap<Id, PackedAt>,
+    /// Pack ids, by number.
+    pub packs: Vec<String>,
+    pack_numbers: HashMap<String, u32>,
+    /// The index objects read, by name.
+    pub names: Vec<String>,
+    /// Index objects that were damaged and ignored.
+    pub warnings: Vec<String>,
+}
+
+impl RemoteIndex {
+    /// Whether the remote holds `o`.
+    pub fn has(&self, o: ObjectRef) -> bool {
+        self.loose.contains(&o) || (o.area == Area::Chunk && self.packed.contains_key(&o.id))
+    }
+
+    /// Where the remote keeps the chunk `id`, if it is in a pack.
+    pub fn packed(&self, id: &Id) -> Option<PackedAt> {
+        self.packed.get(id).copied()
+    }
+
+    /// Whether the remote holds the chunk `id` as a loose object.
+    pub fn has_loose(&self, o: ObjectRef) -> bool {
+        self.loose.contains(&o)
+    }
+
+    /// Objects the remote holds, counted.
+    pub fn len(&self) -> usize {
+        self.loose.len() + self.packed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Add what `data` lists.
+    pub fn add(&mut self, data: &IndexData) {
+        self.loose.extend(data.loose.iter().copied());
+        for p in &data.packs {
+            let n = match self.pack_numbers.get(&p.name) {
+                Some(n) => *n,
+                None => {
+                    let n = self.packs.len() as u32;
+                    self.packs.push(p.name.clone());
+                    self.pack_numbers.insert(p.name.clone(), n);
+                    n
+                }
+            };
+            for (id, offset, len) in &p.entries {
+                self.packed.entry(*id).or_insert(PackedAt {
+                    pack: n,
+                    offset: *offset,
+                    len: *len,
+                });
+            }
+        }
+    }
+
+    /// Everything known, as one index.
+    pub fn to_data(&self) -> IndexData {
+        let mut loose: Vec<ObjectRef> = self.loose.iter().copied().collect();
+        loose.sort_unstable();
+        let mut packs: Vec<PackListing> = self
+            .packs
+            .iter()
+            .map(|name| PackListing {
+                name: name.clone(),
+                entries: Vec::new(),
+            })
+            .collect();
+        for (id, at) in &self.packed {
+            packs[at.pack as usize]
+                .entries
+                .push((*id, at.offset, at.len));
+        }
+        for p in &mut packs {
+            p.entries.sort_unstable_by_key(|e| e.1);
+        }
+        packs.retain(|p| !p.entries.is_empty());
+        IndexData { loose, packs }
+    }
+}
+
+/// The local cache of a remote's index objects.
+fn cache_dir(state: &Path, remote: &Remote) -> PathBuf {
+    state.join("remotes").join(remote.state_name())
+}
+
+/// Read the remote's indexes: list `index/`, download those not cached.
+pub async fn load(remote: &Remote, state: &Path, jobs: usize) -> Result<RemoteIndex> {
+    let dir = cache_dir(state, remote);
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        op: "create directory",
+        path: dir.clone(),
+        source,
+    })?;
+    let prefix = remote.key("index");
+    let listed: Vec<object_store::ObjectMeta> = remote
+        .store()
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| remote.err("list the remote's indexes", e))?;
+    let mut index = RemoteIndex::default();
+    let mut names = Vec::new();
+    for meta in listed {
+        let name = meta.location.filename().unwrap_or_default().to_string();
+        if Id::parse(&name).is_ok() {
+            names.push(name);
+        } else {
+            index
+                .warnings
+                .push(format!("ignored {}: not an index name", meta.location));
+        }
+    }
+    names.sort();
+    let results: Vec<(String, std::result::Result<IndexData, String>)> =
+        futures::stream::iter(names.iter().cloned())
+            .map(|name| {
+                let dir = dir.clone();
+                async move {
+                    let data = read_one(remote, &dir, &name).await;
+                    (name, data)
+                }
+            })
+            .buffer_unordered(jobs.max(1))
+            .collect()
+            .await;
+    for (name, data) in results {
+        match data {
+            Ok(d) => {
+                index.add(&d);
+                index.names.push(name);
+            }
+            Err(e) => index.warnings.push(e),
+        }
+    }
+    index.names.sort();
+    // Forget cached indexes the remote no longer has (merged away).
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        let keep: HashSet<&str> = names.iter().map(|s| s.as_str()).collect();
+        for e in rd.flatten() {
+            if let Some(n) = e.file_name().to_str() {
+                if !keep.contains(n) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// One index object, from the cache or the remote; verified by its name.
+async fn read_one(
+    remote: &Remote,
+    dir: &Path,
+    name: &str,
+) -> std::result::Result<IndexData, String> {
+    let cached = dir.join(name);
+    if let Ok(bytes) = std::fs::read(&cached) {
+        if blake3::hash(&bytes).to_hex().as_str() == name {
+            if let Ok(d) = IndexData::decode(&bytes) {
+                return Ok(d);
+            }
+        }
+        let _ = std::fs::remove_file(&cached);
+    }
+    let key = remote.key(&format!("index/{name}"));
+    let bytes = match remote.store().get(&key).await {
+        Ok(g) => g.bytes().await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| format!("cannot read {key}: {}", super::describe(&e)))?;
+    if blake3::hash(&bytes).to_hex().as_str() != name {
+        return Err(format!(
+            "ignored {key}: its content does not match its name (damaged); objects only it listed will be uploaded again"
+        ));
+    }
+    let data = IndexData::decode(&bytes).map_err(|e| format!("ignored {key}: {e}"))?;
+    let _ = crate::repo::write_atomic(&cached, &bytes);
+    Ok(data)
+}
+
+/// Upload an index listing `data`; returns its name.
+pub async fn write(remote: &Remote, state: &Path, data: &IndexData) -> Result<String> {
+    let bytes = data.encode();
+    let name = blake3::hash(&bytes).to_hex().to_string();
+    let key = remote.key(&format!("index/{name}"));
+    put_bytes(remote.store().as_ref(), &key, bytes.clone())
+        .await
+        .map_err(|e| remote.err("write the remote index", e))?;
+    let dir = cache_dir(state, remote);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = crate::repo::write_atomic(&dir.join(&name), &bytes);
+    Ok(name)
+}
+
+/// Merge the remote's indexes into one when there are too many. The merged
+/// index is written before the old ones are deleted, so a reader always
+/// sees everything; an index written meanwhile by another push is not
+/// among `index.names` and is left alone.
+pub async fn compact(remote: &Remote, state: &Path, index: &RemoteIndex) -> Result<bool> {
+    if index.names.len() <= COMPACT_AT {
+        return Ok(false);
+    }
+    let merged = write(remote, state, &index.to_data()).await?;
+    let old: Vec<object_store::path::Path> = index
+        .names
+        .iter()
+        .filter(|n| **n != merged)
+        .map(|n| remote.key(&format!("index/{n}")))
+        .collect();
+    let dir = cache_dir(state, remote);
+    for key in old {
+        match remote.store().delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(remote.err("delete a merged index", e)),
+        }
+        if let Some(n) = key.filename() {
+            let _ = std::fs::remove_file(dir.join(n));
+        }
+    }
+    Ok(true)
+}
+
+async fn put_bytes(
+    store: &dyn ObjectStore,
+    key: &object_store::path::Path,
+    bytes: Vec<u8>,
+) -> object_store::Result<()> {
+    store.put(key, bytes.into()).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> IndexData {
+        let id = |s: &[u8]| Id::from(blake3::hash(s));
+        IndexData {
+            loose: vec![
+                ObjectRef {
+                    area: Area::Chunk,
+                    id: id(b"a"),
+                },
+                ObjectRef {
+                    area: Area::Tree,
+                    id: id(b"t"),
+                },
+            ],
+            packs: vec![PackListing {
+                name: id(b"p").to_hex(),
+                entries: vec![(id(b"x"), 8, 10), (id(b"y"), 18, 3)],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let d = sample();
+        assert_eq!(IndexData::decode(&d.encode()).unwrap(), d);
+        let empty = IndexData::default();
+        assert_eq!(IndexData::decode(&empty.encode()).unwrap(), empty);
+    }
+
+    #[test]
+    fn damage_is_an_error_not_a_panic() {
+        let text = String::from_utf8(zstd::bulk::decompress(&sample().encode(), 1 << 20).unwrap())
+            .unwrap();
+        let bad = |t: &str| IndexData::decode(&zstd::bulk::compress(t.as_bytes(), 1).unwrap());
+        // Truncations at every byte.
+        for cut in 0..text.len() - 1 {
+            assert!(bad(&text[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(bad(&text.replace("pack", "pick")).is_err());
+        assert!(bad(&text.replace(" 2\n", " 3\n")).is_err());
+        assert!(bad(&text.replace(" 8 10", " 0 10")).is_err());
+        assert!(bad(&format!("{text}\n")).is_err());
+        assert!(IndexData::decode(b"not zstd").is_err());
+    }
+
+    #[test]
+    fn merged_view() {
+        let mut idx = RemoteIndex::default();
+        let d = sample();
+        idx.add(&d);
+        idx.add(&d);
+        assert_eq!(idx.len(), 4);
+        assert!(idx.has(d.loose[0]));
+        assert!(idx.has(ObjectRef {
+            area: Area::Chunk,
+            id: d.packs[0].entries[1].0
+        }));
+        assert!(!idx.has(ObjectRef {
+            area: Area::Manifest,
+            id: d.loose[0].id
+        }));
+        let back = idx.to_data();
+        assert_eq!(back.packs, d.packs);
+        assert_eq!(back.loose.len(), 2);
+    }
+}

@@ -1,0 +1,78 @@
+//! What a transfer covers: pointer files, runs, or the whole workspace.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::maintenance::roots::{of_run, Keep};
+use crate::repo::Repo;
+use crate::store::{ObjectKind, Root};
+use crate::workspace::find_pointers;
+use crate::workspace::{resolve_target, Target};
+
+/// What `push`, `fetch` and `pull` transfer.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Pointer files, tracked paths or run names; empty means every
+    /// pointer in the workspace.
+    pub targets: Vec<String>,
+    /// Also everything every run lockfile references.
+    pub all_runs: bool,
+}
+
+/// The roots a transfer covers, each with what names it.
+pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
+    let mut keep = Vec::new();
+    if scope.targets.is_empty() {
+        for t in find_pointers(repo)? {
+            keep.push(Keep::of_pointer(t.pointer_file, &t.pointer?));
+        }
+    }
+    for arg in &scope.targets {
+        match resolve(repo, cwd, arg)? {
+            Target::Pointers(ts) => {
+                for t in ts {
+                    keep.push(Keep::of_pointer(t.pointer_file, &t.pointer?));
+                }
+            }
+            Target::Run(run) => keep.extend(of_run(&run.file, &run.lock)),
+            Target::Object { object, .. } => keep.push(Keep {
+                source: arg.clone(),
+                root: match object.kind {
+                    ObjectKind::File => Root::File(object.id),
+                    ObjectKind::Tree => Root::Tree(object.id),
+                },
+                logical: 0,
+            }),
+        }
+    }
+    if scope.all_runs {
+        for run in crate::run::all(repo)? {
+            keep.extend(of_run(&run.file, &run.lock));
+        }
+    }
+    Ok(keep)
+}
+
+/// What `pull` checks out after fetching `scope`: the named pointers and
+/// runs (a run with its outputs), or every pointer of the workspace.
+pub fn checkout_targets(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Target>> {
+    if scope.targets.is_empty() {
+        return Ok(vec![Target::Pointers(find_pointers(repo)?)]);
+    }
+    scope
+        .targets
+        .iter()
+        .map(|arg| resolve(repo, cwd, arg))
+        .collect()
+}
+
+/// A target is a pointer, a tracked path or a run; an id is accepted when
+/// it is in the local store (for push).
+fn resolve(repo: &Repo, cwd: &Path, arg: &str) -> Result<Target> {
+    match resolve_target(repo, cwd, arg, None) {
+        Err(Error::UnknownId { .. }) | Err(Error::BadId { .. }) => {
+            Err(Error::NotTracked { path: arg.into() })
+        }
+        other => other,
+    }
+}
