@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build rvc and run its main job end to end on the example data in
-# examples/data: init, add, status, a change, checkout, and a restore by id.
+# examples/data: init, add, status, a change, checkout, a restore by id, two
+# recorded runs, and a push to a local remote pulled into a fresh clone.
 # Needs only cargo and git; works in a throw-away directory.
 set -euo pipefail
 
@@ -64,11 +65,27 @@ printf '999,pos,"a new review"\n' >> data/raw/reviews.csv
 train run-2 2 0.0005 1.40 1.65
 git add params.yaml data.rvc && git commit -qm "params and data for run-2"
 step "$rvc" lock run-2 --input data --output out/run-2 --params params.yaml --metrics out/run-2/trainer_state.json
+git add .rvc/runs && git commit -qm "run-2"
 step "$rvc" runs
 step "$rvc" diff run-1 run-2
 step "$rvc" which out/run-2/adapter_model.safetensors
 step "$rvc" checkout run-1
 step "$rvc" du
+
+echo
+echo "# Remotes: push to a shared directory (s3://, gs://, az:// work the same),"
+echo "# then a fresh clone pulls the data, verified, and a run's checkpoints."
+step "$rvc" remote add origin "$work/remote" --default
+git add .rvc/config.toml && git commit -qm "remote"
+step "$rvc" push --all-runs
+step "$rvc" push
+git clone -q "$work" "$work/clone"
+cd "$work/clone"
+step "$rvc" pull
+step "$rvc" pull run-2
+cmp out/run-2/adapter_model.safetensors "$work/out/run-2/adapter_model.safetensors"
+step "$rvc" status --check
+cd "$work"
 
 echo
 echo "quickstart finished: every step succeeded"

@@ -143,6 +143,9 @@ pub enum Error {
     #[error("{} already exists and is not empty", path.display())]
     DestinationExists { path: PathBuf },
 
+    #[error("`{arg}` is not a tracked path, a pointer file or a run")]
+    UnknownTarget { arg: String },
+
     #[error("no remote given{}", if configured.is_empty() { " and none is configured".to_string() } else { format!(", and no default among {}", configured.join(", ")) })]
     NoRemote { configured: Vec<String> },
 
@@ -221,6 +224,7 @@ impl Error {
             Error::ContainsTracked { .. } => "remove the inner pointer first, or add the inner paths separately".into(),
             Error::NotTracked { .. } => "track it with `rvc add PATH`".into(),
             Error::DestinationExists { .. } => "choose another destination with -o".into(),
+            Error::UnknownTarget { .. } => "list tracked paths with `rvc ls` and runs with `rvc runs`".into(),
             Error::NoRemote { configured } if configured.is_empty() => {
                 "add one with `rvc remote add origin s3://bucket/path --default`".into()
             }

@@ -465,3 +465,56 @@ fn lockfile_vector_round_trips() {
     assert_eq!(req.pins["accelerate"], ">=1.1");
     assert_eq!(req.pins["datasets"], "");
 }
+
+#[test]
+fn remote_index_vector_round_trips_and_rejects() {
+    use rvc::remote::index::{IndexData, PackListing};
+    use rvc::store::{Area, ObjectRef};
+    let v = load("remote_index.json");
+    let loose = list(&v, "loose")
+        .iter()
+        .map(|o| {
+            let area = match o[0].as_str().unwrap() {
+                "chunk" => Area::Chunk,
+                "manifest" => Area::Manifest,
+                "tree" => Area::Tree,
+                other => panic!("unknown kind {other}"),
+            };
+            ObjectRef {
+                area,
+                id: Id::parse(o[1].as_str().unwrap()).unwrap(),
+            }
+        })
+        .collect();
+    let packs = list(&v, "packs")
+        .iter()
+        .map(|p| PackListing {
+            name: name(p).to_string(),
+            entries: list(p, "entries")
+                .iter()
+                .map(|e| {
+                    (
+                        Id::parse(e[0].as_str().unwrap()).unwrap(),
+                        e[1].as_u64().unwrap(),
+                        e[2].as_u64().unwrap() as u32,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let data = IndexData { loose, packs };
+    let expected = text(&v, "text");
+    let encoded = data.encode();
+    let decoded = zstd::bulk::decompress(&encoded, 1 << 20).unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), expected);
+    let parsed = IndexData::decode(&zstd::bulk::compress(expected.as_bytes(), 1).unwrap()).unwrap();
+    assert_eq!(parsed, data);
+    for r in list(&v, "rejects") {
+        let bytes = zstd::bulk::compress(text(r, "text").as_bytes(), 1).unwrap();
+        assert!(
+            IndexData::decode(&bytes).is_err(),
+            "accepted: {}",
+            text(r, "why")
+        );
+    }
+}

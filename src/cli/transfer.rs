@@ -118,6 +118,17 @@ pub fn pull(cwd: &Path, args: PullArgs) -> CmdResult {
     Ok(exit(clean))
 }
 
+/// `0.04s`, `3.2s`, `95s`.
+fn secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{s:.2}s")
+    } else if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{s:.0}s")
+    }
+}
+
 fn exit(clean: bool) -> ExitCode {
     if clean {
         ExitCode::SUCCESS
@@ -176,12 +187,12 @@ fn render_push(r: &PushReport, seconds: f64) {
         );
     }
     println!(
-        "pushed {} ({}) to {} in {} ({:.1}s); {} already there",
+        "pushed {} ({}) to {} in {} ({}); {} already there",
         plural(r.objects, "object", "objects"),
         bytes(r.bytes),
         r.remote,
         plural(r.uploads, "upload", "uploads"),
-        seconds,
+        secs(seconds),
         count(r.already_on_remote),
     );
 }
@@ -206,12 +217,12 @@ fn render_fetch(r: &FetchReport, seconds: f64) {
         );
     }
     println!(
-        "fetched {} ({}) from {} in {} ({:.1}s); {} already here",
+        "fetched {} ({}) from {} in {} ({}); {} already here",
         plural(r.objects, "object", "objects"),
         bytes(r.bytes),
         r.remote,
         plural(r.downloads, "download", "downloads"),
-        seconds,
+        secs(seconds),
         count(r.already_local),
     );
 }

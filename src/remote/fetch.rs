@@ -29,8 +29,9 @@ use crate::store::manifest::Manifest;
 use crate::store::{Area, Batch, ObjectRef, Root};
 use crate::tree::{self, Tree};
 
-/// Ranged reads of one pack are grouped up to this many bytes per request.
-const RANGE_GROUP: u64 = 32 << 20;
+/// Ranged reads of one pack are grouped up to this many bytes per request
+/// (a group is held in memory until its chunks are checked).
+const RANGE_GROUP: u64 = 8 << 20;
 
 /// An object that failed its check.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -58,8 +58,10 @@ pub struct PushReport {
     pub objects: u64,
     /// Bytes uploaded.
     pub bytes: u64,
-    /// Upload requests made (packs and loose objects).
+    /// Upload requests made (parts of multipart uploads included).
     pub uploads: u64,
+    /// Files uploaded in parts.
+    pub multipart: u64,
     /// Wanted objects the remote already had.
     pub already_on_remote: u64,
     pub missing: Vec<MissingObject>,
@@ -352,6 +354,9 @@ impl Uploads<'_> {
                     self.report.objects += unit.objects();
                     self.report.bytes += unit.size();
                     self.report.uploads += uploads;
+                    if unit.size() > super::MULTIPART_THRESHOLD {
+                        self.report.multipart += 1;
+                    }
                     match unit {
                         Unit::Loose { o, .. } => self.pending.loose.push(o),
                         Unit::Pack { name, entries, .. } => {

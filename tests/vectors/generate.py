@@ -592,6 +592,35 @@ def make_pointers(trees, rows):
     }
 
 
+def make_remote_index():
+    """The text of a remote index object (before compression) for a few
+    objects, and texts that must be refused."""
+    def oid(label):
+        return blake3.blake3(label.encode()).hexdigest()
+
+    loose = [["chunk", oid("chunk a")], ["manifest", oid("model.bin")], ["tree", oid("data")]]
+    packs = [{"name": oid("pack 1"), "entries": [[oid("x.txt"), 8, 17], [oid("y.txt"), 25, 3]]}]
+    lines = ["rvc remote index v1"]
+    lines += [f"{kind} {i}" for kind, i in loose]
+    for p in packs:
+        lines.append(f"pack {p['name']} {len(p['entries'])}")
+        lines += [f"{i} {off} {ln}" for i, off, ln in p["entries"]]
+    text = "\n".join(lines) + "\n"
+    head = "rvc remote index v1\n"
+    rejects = [
+        {"why": "no header", "text": text[len(head):]},
+        {"why": "truncated (no final newline)", "text": text[:-1]},
+        {"why": "a pack lacking entries", "text": text.replace(" 2\n", " 3\n")},
+        {"why": "an entry inside the pack magic", "text": text.replace(" 8 17", " 7 17")},
+        {"why": "an empty entry", "text": text.replace(" 25 3", " 25 0")},
+        {"why": "an unknown kind", "text": text.replace("manifest ", "blob ")},
+        {"why": "an id that is not 64 hex digits", "text": head + "chunk abc\n"},
+        {"why": "a blank line inside", "text": text + "\n"},
+        {"why": "upper-case hex", "text": head + "chunk " + oid("chunk a").upper() + "\n"},
+    ]
+    return {"loose": loose, "packs": packs, "text": text, "rejects": rejects}
+
+
 def dump(obj):
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
 
@@ -610,6 +639,7 @@ def main():
             "rows.json": rows,
             "trees.json": trees,
             "pointers.json": make_pointers(trees, rows),
+            "remote_index.json": make_remote_index(),
         }
     finally:
         tools.close()
