@@ -27,6 +27,34 @@ pub struct Config {
     pub default_remote: Option<String>,
     /// How many transfers run at once (`[core] jobs`).
     pub jobs: Option<usize>,
+    /// The largest file the pre-commit hook lets into git untracked by
+    /// rvc (`[hooks] max_file_size`), in bytes.
+    pub max_file_size: Option<u64>,
+}
+
+/// The default of `[hooks] max_file_size`: 10 MB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10_000_000;
+
+/// `10000000`, `"10MB"`, `"512 KiB"`, `"2G"` → bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let v = num * mult;
+    (v.is_finite() && v >= 0.0).then_some(v as u64)
 }
 
 /// One remote's settings: its URL and object_store options such as
@@ -84,6 +112,14 @@ struct RawFile {
     run: Option<RunDefaults>,
     #[serde(default)]
     remote: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    hooks: RawHooks,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHooks {
+    max_file_size: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -123,6 +159,10 @@ pub const INITIAL_CONFIG: &str = "\
 # outputs = [\"runs/{name}\"]
 # params = [\"params.yaml\"]
 # metrics = [\"runs/{name}/trainer_state.json\"]
+
+[hooks]
+# The pre-commit hook refuses files bigger than this that are not tracked by rvc.
+# max_file_size = \"10MB\"
 
 # Remotes (`rvc remote add`). Options other than credentials go here, e.g.
 # [remote.origin]
@@ -184,6 +224,23 @@ impl Config {
             }
             if let Some(j) = raw.core.jobs {
                 cfg.jobs = Some(j.max(1));
+            }
+            if let Some(v) = raw.hooks.max_file_size {
+                let size = match &v {
+                    toml::Value::Integer(i) => u64::try_from(*i).ok(),
+                    toml::Value::String(s) => parse_size(s),
+                    _ => None,
+                };
+                cfg.max_file_size = Some(size.ok_or_else(|| Error::Config {
+                    path: path.clone(),
+                    line: text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with("max_file_size"))
+                        .map(|i| i + 1),
+                    message: format!(
+                        "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
+                    ),
+                })?);
             }
             let local = name == "config.local.toml";
             for (remote, table) in raw.remote {

@@ -9,10 +9,12 @@
 //! * [`repo`] finds the repository, its settings and its lock.
 //! * [`workspace`] implements `add`, `status`, `checkout` and `ls`.
 //! * [`remote`] implements `push`, `fetch` and `pull` through object storage.
+//! * [`hooks`] installs and runs the git hooks.
 
 pub mod config;
 pub mod error;
 pub mod hash;
+pub mod hooks;
 pub mod id;
 pub mod lock;
 pub mod maintenance;

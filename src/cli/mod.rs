@@ -8,6 +8,7 @@ mod du;
 mod fsck;
 mod gc;
 mod hash;
+mod hooks;
 mod init;
 mod lock;
 mod ls;
@@ -86,6 +87,10 @@ enum Command {
     Fetch(transfer::Args),
     /// Fetch, then check out the fetched paths.
     Pull(transfer::PullArgs),
+    /// Install or remove rvc's git hooks.
+    Hooks(hooks::Args),
+    /// Run one git hook's check (what the installed hooks call).
+    Hook(hooks::HookArgs),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -129,6 +134,8 @@ pub fn run() -> ExitCode {
         Command::Push(a) => transfer::push(&cwd, a),
         Command::Fetch(a) => transfer::fetch(&cwd, a),
         Command::Pull(a) => transfer::pull(&cwd, a),
+        Command::Hooks(a) => hooks::install(&cwd, a),
+        Command::Hook(a) => hooks::run(&cwd, a),
     };
     match result {
         Ok(code) => code,

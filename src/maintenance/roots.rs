@@ -84,9 +84,6 @@ pub fn workspace(repo: &Repo) -> Result<Vec<Keep>> {
 /// ref, each distinct file once. Files that cannot be parsed are reported
 /// as warnings: they never named valid content.
 pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
-    let git_err = |e: git2::Error| Error::Git {
-        message: e.message().to_string(),
-    };
     let git = git2::Repository::discover(repo.root()).map_err(|e| Error::Git {
         message: format!("{} (--all-commits needs a git repository)", e.message()),
     })?;
@@ -100,6 +97,22 @@ pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
     if let Ok(head) = git.head().and_then(|h| h.peel_to_commit()) {
         walk.push(head.id()).map_err(git_err)?;
     }
+    in_commits(&git, walk)
+}
+
+fn git_err(e: git2::Error) -> Error {
+    Error::Git {
+        message: e.message().to_string(),
+    }
+}
+
+/// The pointers and run lockfiles in the trees of the commits `walk`
+/// yields, each distinct file once; files that cannot be parsed are
+/// returned as warnings.
+pub fn in_commits(
+    git: &git2::Repository,
+    walk: git2::Revwalk<'_>,
+) -> Result<(Vec<Keep>, Vec<String>)> {
     let mut seen_trees = HashSet::new();
     let mut seen_blobs = HashSet::new();
     let mut keep = Vec::new();
