@@ -12,6 +12,7 @@ mod init;
 mod lock;
 mod ls;
 mod output;
+mod plots;
 mod runs;
 mod show;
 mod status;
@@ -76,6 +77,8 @@ enum Command {
     Diff(diff::Args),
     /// Find the runs that read or produced a file, directory or id.
     Which(which::Args),
+    /// Draw runs' curves, a comparison table and their lineage as one HTML page (or one SVG/PNG chart).
+    Plots(plots::Args),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -115,6 +118,7 @@ pub fn run() -> ExitCode {
         Command::Show(a) => show::run(&cwd, a),
         Command::Diff(a) => diff::run(&cwd, a),
         Command::Which(a) => which::run(&cwd, a),
+        Command::Plots(a) => plots::run(&cwd, a),
     };
     match result {
         Ok(code) => code,
