@@ -497,3 +497,31 @@ fn hostile_lockfile_strings_are_escaped_in_page_and_svg() {
     roxmltree::Document::parse(&svg).expect("the SVG stays well-formed");
     assert!(!svg.contains("<img"));
 }
+
+#[test]
+fn runs_spark_adds_a_sparkline_of_the_loss_curve() {
+    let ws = repo();
+    lock(&ws, "r1", &metrics(200, 50, 0), "seed: 1\n", &[]);
+    ws.rvc(&["lock", "bare", "--input", "data"])
+        .assert()
+        .success();
+    let plain = stdout(&ws.rvc(&["runs"]).output().unwrap());
+    assert!(
+        !plain.contains("curve"),
+        "no sparkline unless asked:\n{plain}"
+    );
+    let out = stdout(&ws.rvc(&["runs", "--spark"]).output().unwrap());
+    assert!(out.lines().next().unwrap().ends_with("loss curve"), "{out}");
+    let line = out.lines().find(|l| l.starts_with("r1 ")).unwrap();
+    let spark: String = line
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(spark.starts_with('█') && spark.ends_with('▁'), "{line}");
+    let bare = out.lines().find(|l| l.starts_with("bare ")).unwrap();
+    assert!(bare.ends_with(" -"), "{bare}");
+}
