@@ -77,7 +77,7 @@ for k in $(seq 1 "$RUNS"); do
     parent=()
     [ "$k" -gt 1 ] && parent=(--parent run-1)
     "$RVC" lock "run-$k" --input data --output "out/run-$k" --params "out/run-$k/params.yaml" \
-        --metrics "out/run-$k/trainer_state.json" "${parent[@]}" >/dev/null
+        --metrics "out/run-$k/trainer_state.json" "${parent[@]}" >/dev/null 2>>"$WORK/lock.log"
 done
 state_bytes=$(stat -c %s out/run-1/trainer_state.json)
 
