@@ -10,7 +10,7 @@
 # a final train_loss entry: 20,100 log entries, about 2.3 MB per run. Runs
 # 2-10 name run 1 as their parent (a sweep). Every run is locked with
 # `rvc lock`. Then it times, REPS times each (median, wall clock from
-# python's perf_counter around the process):
+# python's perf_counter around the process, and its CPU time from getrusage):
 #   rvc plots -o page.html      the page: 3 charts (loss+eval_loss+train_loss,
 #                               learning_rate, grad_norm), table, lineage
 #   rvc plots -o chart.svg      one chart (loss)
@@ -84,27 +84,30 @@ state_bytes=$(stat -c %s out/run-1/trainer_state.json)
 # time OUT: median wall time of `rvc plots -o OUT` over REPS runs, in ms
 time_plots() {
     python3 - "$RVC" "$1" "$REPS" <<'EOF'
-import statistics, subprocess, sys, time
+import resource, statistics, subprocess, sys, time
 rvc, out, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 subprocess.run([rvc, "plots", "-o", out], check=True, capture_output=True)  # warm the page cache
-ts = []
+ts, cpu = [], []
 for _ in range(reps):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([rvc, "plots", "-o", out], check=True, capture_output=True)
     ts.append(time.perf_counter() - t)
-print(f"{statistics.median(ts) * 1000:.0f} {min(ts) * 1000:.0f} {max(ts) * 1000:.0f}")
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+print(f"{statistics.median(ts) * 1000:.0f} {min(ts) * 1000:.0f} {max(ts) * 1000:.0f} {statistics.median(cpu) * 1000:.0f}")
 EOF
 }
 
 echo "rvc plots: $RUNS runs x $STEPS steps (trainer_state.json of $((state_bytes / 1024)) KiB each), $REPS reps, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "binary: $RVC ($("$RVC" --version))"
 echo
-echo "| output | median | min | max | size |"
-echo "|---|---|---|---|---|"
+echo "| output | median wall | min | max | median CPU (user+sys) | size |"
+echo "|---|---|---|---|---|---|"
 for out in page.html chart.svg chart.png; do
-    read -r med lo hi < <(time_plots "$out")
+    read -r med lo hi cpu < <(time_plots "$out")
     size=$(stat -c %s "$out")
-    echo "| \`rvc plots -o $out\` | $med ms | $lo ms | $hi ms | $((size / 1024)) KiB ($size B) |"
+    echo "| \`rvc plots -o $out\` | $med ms | $lo ms | $hi ms | $cpu ms | $((size / 1024)) KiB ($size B) |"
 done
 echo
 "$RVC" plots -o page.html --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print("charts:", ", ".join("+".join(c["metrics"]) for c in j["charts"]))'

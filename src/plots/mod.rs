@@ -109,35 +109,44 @@ pub fn load(repo: &Repo, names: &[String]) -> Result<Loaded> {
             hint: "record one with `rvc lock NAME` after training".into(),
         });
     }
+    // Reading and parsing the series is most of the work: one run per
+    // thread, results in the runs' order.
+    use rayon::prelude::*;
+    let read: Vec<(Series, Option<String>)> =
+        runs.par_iter().map(|run| read_series(repo, run)).collect();
     let mut notes = Vec::new();
     let mut out = Vec::with_capacity(runs.len());
-    for run in &runs {
-        let series = match run.lock.metrics.series {
-            None => Series::new(),
-            Some(id) => match repo.store().read_file(&id) {
-                Ok(bytes) => match std::str::from_utf8(&bytes).ok().and_then(metrics::decode) {
-                    Some(s) => s,
-                    None => {
-                        notes.push(format!(
-                            "run {}: its metrics series {} is malformed; its curves are left out",
-                            run.lock.run.name,
-                            id.short()
-                        ));
-                        Series::new()
-                    }
-                },
-                Err(e) => {
-                    notes.push(format!(
-                        "run {}: cannot read its metrics series ({e}); its curves are left out",
-                        run.lock.run.name
-                    ));
-                    Series::new()
-                }
-            },
-        };
+    for (run, (series, note)) in runs.iter().zip(read) {
+        notes.extend(note);
         out.push(PlotRun::new(run, series));
     }
     Ok(Loaded { runs: out, notes })
+}
+
+/// A run's stored series, or an empty one and a note saying why.
+fn read_series(repo: &Repo, run: &Run) -> (Series, Option<String>) {
+    let Some(id) = run.lock.metrics.series else {
+        return (Series::new(), None);
+    };
+    let name = &run.lock.run.name;
+    match repo.store().read_file(&id) {
+        Ok(bytes) => match std::str::from_utf8(&bytes).ok().and_then(metrics::decode) {
+            Some(s) => (s, None),
+            None => (
+                Series::new(),
+                Some(format!(
+                    "run {name}: its metrics series {} is malformed; its curves are left out",
+                    id.short()
+                )),
+            ),
+        },
+        Err(e) => (
+            Series::new(),
+            Some(format!(
+                "run {name}: cannot read its metrics series ({e}); its curves are left out"
+            )),
+        ),
+    }
 }
 
 /// One chart: a metric family drawn on shared axes (`loss` with
