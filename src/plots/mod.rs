@@ -283,7 +283,7 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         return Err(Error::Refused {
             what: "rvc plots",
             reason: format!(
-                "no metric has more than one point to draw (metrics: {})",
+                "nothing to draw by default: every metric is bookkeeping or has a single point (metrics: {})",
                 present.iter().copied().collect::<Vec<_>>().join(", ")
             ),
             hint: "name one to draw anyway with --metric NAME".into(),
