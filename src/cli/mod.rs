@@ -12,11 +12,13 @@ mod init;
 mod lock;
 mod ls;
 mod output;
-mod plots;
 mod runs;
 mod show;
 mod status;
 mod which;
+
+// Drawing runs (issue 7), apart from the list above to keep merges easy.
+mod plots;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -71,14 +73,14 @@ enum Command {
     Lock(lock::Args),
     /// List runs with their commit, data, params and final metrics.
     Runs(runs::Args),
+    /// Draw runs' curves, a comparison table and their lineage as one HTML page (or one SVG/PNG chart).
+    Plots(plots::Args),
     /// Show everything one run's lockfile records.
     Show(show::Args),
     /// Compare two runs: code, data, params, environment and metrics.
     Diff(diff::Args),
     /// Find the runs that read or produced a file, directory or id.
     Which(which::Args),
-    /// Draw runs' curves, a comparison table and their lineage as one HTML page (or one SVG/PNG chart).
-    Plots(plots::Args),
 }
 
 /// What a subcommand returns: success, or an exit code it has already
@@ -115,10 +117,10 @@ pub fn run() -> ExitCode {
         Command::Fsck(a) => fsck::run(&cwd, a),
         Command::Lock(a) => lock::run(&cwd, a),
         Command::Runs(a) => runs::run(&cwd, a),
+        Command::Plots(a) => plots::run(&cwd, a),
         Command::Show(a) => show::run(&cwd, a),
         Command::Diff(a) => diff::run(&cwd, a),
         Command::Which(a) => which::run(&cwd, a),
-        Command::Plots(a) => plots::run(&cwd, a),
     };
     match result {
         Ok(code) => code,
