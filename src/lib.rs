@@ -19,6 +19,7 @@ pub mod id;
 pub mod lock;
 pub mod maintenance;
 mod mmap;
+pub mod plots;
 pub mod pointer;
 pub mod progress;
 pub mod remote;

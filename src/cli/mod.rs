@@ -20,6 +20,9 @@ mod status;
 mod transfer;
 mod which;
 
+// Drawing runs (issue 7), apart from the list above to keep merges easy.
+mod plots;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +76,8 @@ enum Command {
     Lock(lock::Args),
     /// List runs with their commit, data, params and final metrics.
     Runs(runs::Args),
+    /// Draw runs' curves, a comparison table and their lineage as one HTML page (or one SVG/PNG chart).
+    Plots(plots::Args),
     /// Show everything one run's lockfile records.
     Show(show::Args),
     /// Compare two runs: code, data, params, environment and metrics.
@@ -127,6 +132,7 @@ pub fn run() -> ExitCode {
         Command::Fsck(a) => fsck::run(&cwd, a),
         Command::Lock(a) => lock::run(&cwd, a),
         Command::Runs(a) => runs::run(&cwd, a),
+        Command::Plots(a) => plots::run(&cwd, a),
         Command::Show(a) => show::run(&cwd, a),
         Command::Diff(a) => diff::run(&cwd, a),
         Command::Which(a) => which::run(&cwd, a),

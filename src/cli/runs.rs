@@ -34,6 +34,10 @@ pub struct Args {
     /// Show this metric (default: the final values of the main metrics).
     #[arg(long = "metric", value_name = "NAME")]
     metrics: Vec<String>,
+    /// Add a sparkline of a metric's curve (default: loss), read from the
+    /// stored series. `rvc plots` draws the full curves.
+    #[arg(long, value_name = "METRIC", num_args = 0..=1, default_missing_value = "loss")]
+    spark: Option<String>,
 }
 
 /// Metrics that describe the run's bookkeeping rather than its quality.
@@ -111,6 +115,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     ];
     header.extend(params.iter().cloned());
     header.extend(metrics.iter().cloned());
+    if let Some(m) = &args.spark {
+        header.push(format!("{m} curve"));
+    }
     let rows: Vec<Vec<String>> = ordered
         .iter()
         .map(|(depth, r)| {
@@ -171,6 +178,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     .map(|v| short_float(*v))
                     .unwrap_or_else(|| "-".into())
             }));
+            if let Some(m) = &args.spark {
+                row.push(spark(&repo, r, m));
+            }
             row
         })
         .collect();
@@ -263,6 +273,28 @@ fn order<'a>(runs: &'a [Run], metric: Option<&str>, reverse: bool) -> Vec<(usize
     let mut out = Vec::new();
     visit(None, 0, &children, &mut out);
     out
+}
+
+/// A 20-character sparkline of one metric of a run, or `-`.
+fn spark(repo: &rvc::Repo, r: &Run, metric: &str) -> String {
+    let series = r
+        .lock
+        .metrics
+        .series
+        .and_then(|id| repo.store().read_file(&id).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| rvc::run::metrics::decode(&t));
+    let values: Vec<f64> = series
+        .as_ref()
+        .and_then(|s| s.get(metric))
+        .map(|pts| pts.iter().map(|p| p.1).collect())
+        .unwrap_or_default();
+    let line = rvc::plots::sparkline(&values, 20);
+    if line.is_empty() {
+        "-".into()
+    } else {
+        line
+    }
 }
 
 fn value(v: &toml::Value) -> String {
