@@ -345,6 +345,26 @@ pub enum Failure {
     Other,
 }
 
+/// Tell an authentication failure or a missing bucket from an error
+/// message (object_store reports some of them only as text).
+pub(crate) fn classify(text: &str) -> Failure {
+    const AUTH: [&str; 6] = [
+        "403 Forbidden",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "AccessDenied",
+        "lacked the necessary privileges",
+        "Unauthenticated",
+    ];
+    if AUTH.iter().any(|a| text.contains(a)) {
+        Failure::Auth
+    } else if text.contains("NoSuchBucket") {
+        Failure::NotFound
+    } else {
+        Failure::Other
+    }
+}
+
 pub(crate) fn remote_error(name: &str, op: &str, e: object_store::Error) -> Error {
     let kind = match &e {
         object_store::Error::Unauthenticated { .. }

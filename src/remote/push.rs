@@ -206,18 +206,10 @@ pub fn push(
         return Err(Error::Remote {
             remote: remote.name.clone(),
             message: format!("upload {}: {}", f.key, f.error),
-            kind: classify(&f.error),
+            kind: super::classify(&f.error),
         });
     }
     Ok(report)
-}
-
-fn classify(text: &str) -> super::Failure {
-    if text.contains("403") || text.contains("ccess") || text.contains("Signature") {
-        super::Failure::Auth
-    } else {
-        super::Failure::Other
-    }
 }
 
 /// Name, for each missing object, the roots that need it.
