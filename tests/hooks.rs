@@ -429,3 +429,27 @@ fn the_pre_commit_framework_runs_rvcs_hooks_from_this_repository() {
     let out = try_repo("rvc-pre-commit");
     assert!(out.status.success(), "{}", both(&out));
 }
+
+#[test]
+fn hooks_work_when_the_rvc_repository_is_below_the_top_of_the_git_work_tree() {
+    let ws = Workspace::bare();
+    ws.git(&["init", "-q"]);
+    ws.git(&["config", "user.email", "t@example.com"]);
+    ws.git(&["config", "user.name", "t"]);
+    std::fs::create_dir_all(ws.path("ml")).unwrap();
+    ws.rvc(&["-C", "ml", "init"]).assert().success();
+    ws.write("ml/data/a.txt", "one\n");
+    ws.rvc(&["-C", "ml", "add", "data"]).assert().success();
+    ws.rvc(&["-C", "ml", "hooks", "install"]).assert().success();
+    ws.git(&["add", "-A"]);
+    let out = git(ws.root(), &["commit", "-qm", "ml data"]);
+    assert!(out.status.success(), "{}", both(&out));
+    ws.write("ml/data/a.txt", "two\n");
+    let out = git(ws.root(), &["commit", "--allow-empty", "-qm", "x"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        both(&out).contains("data changed since data.rvc"),
+        "{}",
+        both(&out)
+    );
+}

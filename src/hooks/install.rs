@@ -44,8 +44,9 @@ pub struct HookOutcome {
 }
 
 /// The hooks directory of the git repository holding `root`, honouring
-/// `core.hooksPath` and linked worktrees.
-pub fn hooks_dir(root: &Path) -> Result<PathBuf> {
+/// `core.hooksPath` and linked worktrees, and where `root` is below the
+/// top of the work tree (`/`-separated, "" at the top).
+pub fn hooks_dir(root: &Path) -> Result<(PathBuf, String)> {
     let git = git2::Repository::discover(root).map_err(|e| Error::Refused {
         what: "rvc hooks",
         reason: format!("no git repository here ({})", e.message()),
@@ -55,33 +56,56 @@ pub fn hooks_dir(root: &Path) -> Result<PathBuf> {
         .config()
         .ok()
         .and_then(|c| c.get_path("core.hooksPath").ok());
-    Ok(match configured {
+    let top = git.workdir().unwrap_or(git.path()).to_path_buf();
+    let subdir = std::fs::canonicalize(root)
+        .ok()
+        .zip(std::fs::canonicalize(&top).ok())
+        .and_then(|(r, t)| {
+            r.strip_prefix(&t)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let dir = match configured {
         Some(p) if p.is_absolute() => p,
-        Some(p) => git.workdir().unwrap_or(git.path()).join(p),
+        Some(p) => top.join(p),
         None => git.commondir().join("hooks"),
-    })
+    };
+    Ok((dir, subdir))
 }
 
-fn script(hook: &str, rvc: &Path) -> String {
-    let rvc = rvc.display().to_string().replace('\'', r"'\''");
+/// Quote `s` for `sh`.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The hook script. Git runs hooks at the top of the work tree; `subdir`
+/// is where the rvc repository is below it ("" when it is the top).
+fn script(hook: &str, rvc: &Path, subdir: &str) -> String {
+    let rvc = quote(&rvc.display().to_string());
+    let at = if subdir.is_empty() {
+        String::new()
+    } else {
+        format!(" -C {}", quote(subdir))
+    };
     let chained = format!("\"$(dirname \"$0\")/{hook}{CHAINED}\"");
     let run = if hook == "pre-push" {
         // Both hooks read the refs being pushed from standard input.
         format!(
             "input=$(cat)\n\
              if [ -x {chained} ]; then\n    printf '%s\\n' \"$input\" | {chained} \"$@\" || exit $?\nfi\n\
-             printf '%s\\n' \"$input\" | \"$RVC\" hook {hook} \"$@\"\n"
+             printf '%s\\n' \"$input\" | \"$RVC\"{at} hook {hook} \"$@\"\n"
         )
     } else {
         format!(
             "if [ -x {chained} ]; then\n    {chained} \"$@\" || exit $?\nfi\n\
-             exec \"$RVC\" hook {hook} \"$@\"\n"
+             exec \"$RVC\"{at} hook {hook} \"$@\"\n"
         )
     };
     format!(
         "#!/bin/sh\n{MARKER}; `rvc hooks install --uninstall` removes it.\n\
          # A hook that was here before runs first, from {hook}{CHAINED}.\n\
-         RVC='{rvc}'\n[ -x \"$RVC\" ] || RVC=rvc\n{run}"
+         RVC={rvc}\n[ -x \"$RVC\" ] || RVC=rvc\n{run}"
     )
 }
 
@@ -94,7 +118,7 @@ fn is_ours(path: &Path) -> bool {
 /// Install (or with `uninstall`, remove) the hooks. `rvc` is the binary
 /// the hooks run (falling back to `rvc` on the PATH when it is gone).
 pub fn install(root: &Path, rvc: &Path, uninstall: bool) -> Result<Vec<HookOutcome>> {
-    let dir = hooks_dir(root)?;
+    let (dir, subdir) = hooks_dir(root)?;
     fs::create_dir_all(&dir).at("create directory", &dir)?;
     let mut out = Vec::new();
     for hook in HOOKS {
@@ -116,7 +140,7 @@ pub fn install(root: &Path, rvc: &Path, uninstall: bool) -> Result<Vec<HookOutco
                 }
             }
         } else {
-            let text = script(hook, rvc);
+            let text = script(hook, rvc, &subdir);
             if exists && is_ours(&path) {
                 if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
                     Action::Unchanged

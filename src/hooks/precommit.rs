@@ -245,7 +245,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
                     by_source
                         .iter()
                         .flat_map(|(_, m)| m.iter().copied())
-                        .filter(|o| known.has(*o))
+                        .filter(|o| known.has_content(*o))
                         .collect(),
                 ),
                 Err(e) => {

@@ -190,6 +190,18 @@ impl RemoteIndex {
         self.loose.contains(&o) || (o.area == Area::Chunk && self.packed.contains_key(&o.id))
     }
 
+    /// Whether the remote holds the content `o` names. A missing file is
+    /// reported as a missing chunk (its id names a whole-file chunk or a
+    /// manifest), so for a chunk a manifest of the same id counts too.
+    pub fn has_content(&self, o: ObjectRef) -> bool {
+        self.has(o)
+            || (o.area == Area::Chunk
+                && self.has(ObjectRef {
+                    area: Area::Manifest,
+                    id: o.id,
+                }))
+    }
+
     /// Where the remote keeps the chunk `id`, if it is in a pack.
     pub fn packed(&self, id: &Id) -> Option<PackedAt> {
         self.packed.get(id).copied()

@@ -145,7 +145,7 @@ pub fn push(
         .missing
         .iter()
         .copied()
-        .filter(|o| !known.has(*o))
+        .filter(|o| !known.has_content(*o))
         .collect();
     if !missing.is_empty() {
         report.missing = attribute(store, roots, &missing);

@@ -52,26 +52,32 @@ impl Store {
         chunk::decode(&self.read_loose(Area::Chunk, id)?, id)
     }
 
+    /// Read one piece of the file `id`, checked against its id and the size
+    /// the manifest gives it.
+    fn read_piece(&self, id: &Id, p: &manifest::Piece) -> Result<Vec<u8>> {
+        let data = self.read_chunk(&p.id)?;
+        if data.len() as u64 != p.size {
+            return Err(Error::Manifest {
+                id: id.to_hex(),
+                line: 0,
+                message: format!(
+                    "chunk {} has {} bytes, the manifest says {}",
+                    p.id,
+                    data.len(),
+                    p.size
+                ),
+            });
+        }
+        Ok(data)
+    }
+
     /// Check that the chunks `manifest` lists, read back from the store in
     /// order, make up the file `id`: the check a manifest received from
     /// elsewhere must pass before it is stored.
     pub fn verify_pieces(&self, id: &Id, manifest: &manifest::Manifest) -> Result<()> {
         let mut hasher = blake3::Hasher::new();
         for p in &manifest.pieces {
-            let data = self.read_chunk(&p.id)?;
-            if data.len() as u64 != p.size {
-                return Err(Error::Manifest {
-                    id: id.to_hex(),
-                    line: 0,
-                    message: format!(
-                        "chunk {} is {} bytes, but the manifest says {}",
-                        p.id.short(),
-                        data.len(),
-                        p.size
-                    ),
-                });
-            }
-            hasher.update(&data);
+            hasher.update(&self.read_piece(id, p)?);
         }
         let actual = Id::from(hasher.finalize());
         if actual != *id {
@@ -191,19 +197,7 @@ impl Store {
                     .par_iter()
                     .zip(offsets)
                     .try_for_each(|(p, offset)| {
-                        let data = self.read_chunk(&p.id)?;
-                        if data.len() as u64 != p.size {
-                            return Err(Error::Manifest {
-                                id: id.to_hex(),
-                                line: 0,
-                                message: format!(
-                                    "chunk {} has {} bytes, the manifest says {}",
-                                    p.id,
-                                    data.len(),
-                                    p.size
-                                ),
-                            });
-                        }
+                        let data = self.read_piece(id, p)?;
                         tmp.write_all_at(&data, offset).at("write", &tmp_path)
                     })?;
                 match crate::mmap::map(&tmp, size) {
