@@ -543,6 +543,24 @@ fn an_interrupted_push_resumes_and_never_exposes_a_partial_object() {
     assert!(out.status.success(), "{}", stderr(&out));
     same_tree(&a.path("data"), &b.path("data"));
     same_tree(&a.path("ckpt"), &b.path("ckpt"));
+    // A killed pull resumes too, and never leaves a bad object behind.
+    let c = clone_of(&a);
+    for delay in [40u64, 150, 400] {
+        let mut child = c.rvc_process(&["pull", "--jobs", "2"]);
+        child
+            .envs(server.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = child.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        child.wait().unwrap();
+        verify_store(&c.path(".rvc/cache"));
+    }
+    let out = rvc_s3(&c, &server, &["pull"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    same_tree(&a.path("ckpt"), &c.path("ckpt"));
+    c.rvc(&["fsck"]).assert().success();
     // No temporary upload is visible under an object key.
     for f in files_under(&tmp.path().join(BUCKET)) {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
