@@ -77,6 +77,24 @@ pub fn decode(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
     Ok(data)
 }
 
+/// Check a stored chunk against `id` without keeping its bytes (a raw
+/// chunk is hashed where it lies).
+pub fn verify(stored: &[u8], id: &Id) -> Result<()> {
+    match stored.split_first() {
+        Some((&RAW, rest)) => {
+            let actual = crate::hash::hash_bytes(rest);
+            if actual != *id {
+                return Err(Error::ObjectCorrupt {
+                    id: id.to_hex(),
+                    actual: actual.to_hex(),
+                });
+            }
+            Ok(())
+        }
+        _ => decode(stored, id).map(|_| ()),
+    }
+}
+
 /// The decoded size of a stored chunk, from its header, without decoding.
 pub fn decoded_size(stored_head: &[u8], stored_len: u64) -> Option<u64> {
     match stored_head.split_first()? {
@@ -121,8 +139,19 @@ mod tests {
         let last = stored.len() - 1;
         stored[last] ^= 1;
         assert!(decode(&stored, &id).is_err());
+        assert!(verify(&stored, &id).is_err());
         assert!(decode(&[], &id).is_err());
+        assert!(verify(&[], &id).is_err());
         assert!(decode(&[7, 1, 2], &id).is_err());
+        assert!(verify(&[7, 1, 2], &id).is_err());
+        // A raw chunk is checked in place.
+        let raw = encode(&[9u8, 8, 7], true);
+        assert_eq!(raw[0], RAW);
+        assert!(verify(&raw, &crate::hash::hash_bytes(&[9, 8, 7])).is_ok());
+        let mut bad = raw.clone();
+        bad[2] ^= 1;
+        assert!(verify(&bad, &crate::hash::hash_bytes(&[9, 8, 7])).is_err());
+        assert!(verify(&encode(&data, false), &id).is_ok());
     }
 
     #[test]

@@ -641,7 +641,7 @@ impl Store {
                 return Err(Error::ObjectMissing { id: id.to_hex() });
             };
             let bytes = set.read(*loc)?;
-            chunk::decode(&bytes, &id)?;
+            chunk::verify(&bytes, &id)?;
             if current.is_none() {
                 current = Some(pack::PackWriter::new(&tmp)?);
             }

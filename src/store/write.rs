@@ -289,7 +289,7 @@ impl<'s> Batch<'s> {
     /// it against `id`. With `packed`, a small one goes into a pack.
     /// Returns whether it was new.
     pub fn put_encoded_chunk(&self, id: &Id, encoded: &[u8], packed: bool) -> Result<bool> {
-        chunk::decode(encoded, id)?;
+        chunk::verify(encoded, id)?;
         let o = ObjectRef {
             area: Area::Chunk,
             id: *id,
