@@ -621,3 +621,57 @@ fn concurrent_pushes_and_many_indexes_stay_consistent() {
         assert_eq!(b.read("common.bin"), ws.read("common.bin"));
     }
 }
+
+#[test]
+fn a_tree_whose_content_is_missing_locally_is_not_listed_on_the_remote() {
+    let remote_dir = tempfile::tempdir().unwrap();
+    let a = repo();
+    a.write("ok/a.txt", "fine\n");
+    a.write("broken/big.bin", noise(6 << 20, 21));
+    a.write("broken/small.txt", "small\n");
+    a.rvc(&["add", "ok", "broken"]).assert().success();
+    a.rvc(&[
+        "remote",
+        "add",
+        "origin",
+        remote_dir.path().to_str().unwrap(),
+        "--default",
+    ])
+    .assert()
+    .success();
+    // Lose one loose chunk of big.bin from the local store.
+    let chunk = files_under(&a.path(".rvc/cache/chunks")).remove(0);
+    std::fs::remove_file(&chunk).unwrap();
+    let out = a.rvc(&["push", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_of(&out);
+    let missing = j["push"]["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 1, "{j}");
+    assert_eq!(missing[0]["needed_by"][0], "broken.rvc", "{j}");
+    // ok/'s tree went up; broken/'s tree and big.bin's manifest did not.
+    let tree_of = |pointer: &str| {
+        let text = std::fs::read_to_string(a.path(pointer)).unwrap();
+        let line = text.lines().find(|l| l.starts_with("id = ")).unwrap();
+        line.trim_start_matches("id = ")
+            .trim_matches('"')
+            .to_string()
+    };
+    let on_remote = |id: &str| {
+        remote_dir
+            .path()
+            .join("trees")
+            .join(&id[..2])
+            .join(&id[2..])
+            .is_file()
+    };
+    assert!(on_remote(&tree_of("ok.rvc")));
+    assert!(!on_remote(&tree_of("broken.rvc")));
+    let manifests = remote_dir.path().join("manifests");
+    assert!(!manifests.exists() || files_under(&manifests).is_empty());
+    // A clone gets ok/ and is told what broken/ lacks.
+    let b = clone_of(&a);
+    let out = b.rvc(&["pull"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(b.read("ok/a.txt"), b"fine\n");
+    assert!(stderr(&out).contains("broken.rvc"), "{}", stderr(&out));
+}

@@ -147,14 +147,15 @@ pub fn push(
         .copied()
         .filter(|o| !known.has_content(*o))
         .collect();
+    let mut blocked = HashSet::new();
     if !missing.is_empty() {
-        report.missing = attribute(store, roots, &missing);
+        (report.missing, blocked) = attribute(store, roots, &missing);
     }
     let mut wanted: Vec<ObjectRef> = Vec::new();
     for o in reach.present.keys() {
         if known.has(*o) {
             report.already_on_remote += 1;
-        } else {
+        } else if !blocked.contains(o) {
             wanted.push(*o);
         }
     }
@@ -162,6 +163,7 @@ pub fn push(
     let (first, second) = plan(store, &wanted)?;
     let total: u64 = first.iter().chain(&second).map(Unit::size).sum();
     let count: u64 = first.iter().chain(&second).map(Unit::objects).sum();
+    let units = (first.len() + second.len()) as u64;
     progress.start("Pushing", count, total);
     let result = rt.block_on(async {
         let mut run = Uploads {
@@ -201,7 +203,7 @@ pub fn push(
                 .push(format!("could not merge the remote's indexes: {e}"));
         }
     }
-    if report.objects == 0 && !report.failed.is_empty() && report.failed.len() as u64 == count {
+    if report.objects == 0 && units > 0 && report.failed.len() as u64 >= units {
         let f = &report.failed[0];
         return Err(Error::Remote {
             remote: remote.name.clone(),
@@ -213,14 +215,27 @@ pub fn push(
 }
 
 /// Name, for each missing object, the roots that need it.
-fn attribute(store: &Store, roots: &[Keep], missing: &[ObjectRef]) -> Vec<MissingObject> {
+/// Also returns the trees and manifests of those roots: they must not be
+/// listed on the remote before what they refer to is there.
+fn attribute(
+    store: &Store,
+    roots: &[Keep],
+    missing: &[ObjectRef],
+) -> (Vec<MissingObject>, HashSet<ObjectRef>) {
     let missing_set: HashSet<ObjectRef> = missing.iter().copied().collect();
     let mut by_object: HashMap<ObjectRef, Vec<String>> = HashMap::new();
+    let mut blocked = HashSet::new();
     for k in roots {
-        for o in store.reachable([k.root()]).missing {
+        let reach = store.reachable([k.root()]);
+        let mut incomplete = false;
+        for o in reach.missing {
             if missing_set.contains(&o) {
                 by_object.entry(o).or_default().push(k.source.clone());
+                incomplete = true;
             }
+        }
+        if incomplete {
+            blocked.extend(reach.present.into_keys().filter(|o| o.area != Area::Chunk));
         }
     }
     let mut out: Vec<MissingObject> = missing
@@ -231,7 +246,7 @@ fn attribute(store: &Store, roots: &[Keep], missing: &[ObjectRef]) -> Vec<Missin
         })
         .collect();
     out.sort_by(|a, b| a.object.cmp(&b.object));
-    out
+    (out, blocked)
 }
 
 /// Split the wanted objects into uploads: chunks and packs first, then
