@@ -69,6 +69,7 @@ git add .rvc/runs && git commit -qm "run-2"
 step "$rvc" runs
 step "$rvc" diff run-1 run-2
 step "$rvc" which out/run-2/adapter_model.safetensors
+step "$rvc" plots -o "$work/plots.html"
 step "$rvc" checkout run-1
 step "$rvc" du
 
