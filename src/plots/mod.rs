@@ -258,9 +258,13 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
             .max()
             .unwrap_or(0)
     };
+    // By default a family logged once per run (one dot each) is left out,
+    // unless that is all there is: then the dots are better than nothing.
+    let curves = |ms: &Vec<&str>| ms.iter().any(|m| longest(m) >= 2);
+    let any_curve = families.values().any(curves);
     let mut out: Vec<Chart> = families
         .into_iter()
-        .filter(|(_, ms)| !wanted.is_empty() || ms.iter().any(|m| longest(m) >= 2))
+        .filter(|(_, ms)| !wanted.is_empty() || !any_curve || curves(ms))
         .map(|(fam, mut ms)| {
             // The plain metric first, then by role order.
             ms.sort_by_key(|m| (role_rank(family(m).1), m.to_string()));
@@ -283,7 +287,7 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         return Err(Error::Refused {
             what: "rvc plots",
             reason: format!(
-                "nothing to draw by default: every metric is bookkeeping or has a single point (metrics: {})",
+                "nothing to draw by default: every metric is bookkeeping (metrics: {})",
                 present.iter().copied().collect::<Vec<_>>().join(", ")
             ),
             hint: "name one to draw anyway with --metric NAME".into(),
@@ -442,6 +446,16 @@ mod tests {
         assert!(e.hint().unwrap().contains("eval_loss"));
         let e = charts(&[run("x", &[])], &[]).unwrap_err();
         assert!(e.to_string().contains("x has no metrics series"), "{e}");
+        // Runs that log each metric once still get their dots.
+        let once = [
+            run("p", &[("loss", 1), ("eval_loss", 1)]),
+            run("q", &[("loss", 1)]),
+        ];
+        let c = charts(&once, &[]).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].metrics, ["loss", "eval_loss"]);
+        let e = charts(&[run("r", &[("epoch", 1)])], &[]).unwrap_err();
+        assert!(e.to_string().contains("bookkeeping"), "{e}");
     }
 
     #[test]
