@@ -675,3 +675,32 @@ fn a_tree_whose_content_is_missing_locally_is_not_listed_on_the_remote() {
     assert_eq!(b.read("ok/a.txt"), b"fine\n");
     assert!(stderr(&out).contains("broken.rvc"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_oversized_object_on_the_remote_is_refused_without_being_read() {
+    let remote_dir = tempfile::tempdir().unwrap();
+    let a = repo();
+    a.write("model.bin", noise(6 << 20, 31));
+    a.rvc(&["add", "model.bin"]).assert().success();
+    a.rvc(&[
+        "remote",
+        "add",
+        "origin",
+        remote_dir.path().to_str().unwrap(),
+        "--default",
+    ])
+    .assert()
+    .success();
+    a.rvc(&["push"]).assert().success();
+    let chunk = files_under(&remote_dir.path().join("chunks")).remove(0);
+    std::fs::write(&chunk, vec![0u8; 20 << 20]).unwrap();
+    let b = clone_of(&a);
+    let out = b.rvc(&["pull"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("larger than any chunk"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!b.path("model.bin").exists());
+}

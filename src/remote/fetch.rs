@@ -29,6 +29,10 @@ use crate::store::manifest::Manifest;
 use crate::store::{Area, Batch, ObjectRef, Root};
 use crate::tree::{self, Tree};
 
+/// The largest stored chunk accepted from a remote: a header byte and a
+/// chunk of at most the decoded limit (zstd never needs much more).
+const MAX_STORED_CHUNK: u64 = crate::store::chunk::DECODED_LIMIT as u64 + 4096;
+
 /// Ranged reads of one pack are grouped up to this many bytes per request
 /// (a group is held in memory until its chunks are checked).
 const RANGE_GROUP: u64 = 8 << 20;
@@ -448,14 +452,26 @@ impl Fetcher<'_> {
                                     id,
                                 });
                                 let r = match store.get(&key).await {
-                                    Ok(g) => g.bytes().await,
+                                    // A remote is untrusted: never read more than a
+                                    // chunk can be.
+                                    Ok(g) if g.meta.size > MAX_STORED_CHUNK => Ok(None),
+                                    Ok(g) => g.bytes().await.map(Some),
                                     Err(e) => Err(e),
                                 };
                                 self.with(|rep| rep.downloads += 1);
                                 match r {
-                                    Ok(b) => {
+                                    Ok(Some(b)) => {
                                         let _ = tx.send((id, false, b, key.to_string())).await;
                                     }
+                                    Ok(None) => self.with(|rep| {
+                                        rep.corrupt.push(CorruptObject {
+                                            object: super::object_rel(Area::Chunk, &id),
+                                            key: key.to_string(),
+                                            error: format!(
+                                                "it is larger than any chunk can be ({MAX_STORED_CHUNK} bytes)"
+                                            ),
+                                        })
+                                    }),
                                     Err(e) => self.fail(key.to_string(), super::describe(&e)),
                                 }
                             }

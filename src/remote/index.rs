@@ -112,6 +112,11 @@ impl IndexData {
                 if offset < crate::store::PACK_HEADER_LEN || len == 0 {
                     return Err(format!("line {n}: entry outside the pack's data"));
                 }
+                if u64::from(len) > crate::store::chunk::DECODED_LIMIT as u64 {
+                    return Err(format!(
+                        "line {n}: an entry of {len} bytes, larger than any chunk"
+                    ));
+                }
                 let pack = data.packs.last_mut().expect("pending implies a pack");
                 pack.entries.push((id(hex)?, offset, len));
                 pending -= 1;

@@ -613,6 +613,7 @@ def make_remote_index():
         {"why": "a pack lacking entries", "text": text.replace(" 2\n", " 3\n")},
         {"why": "an entry inside the pack magic", "text": text.replace(" 8 17", " 7 17")},
         {"why": "an empty entry", "text": text.replace(" 25 3", " 25 0")},
+        {"why": "an entry larger than any chunk (16 MiB)", "text": text.replace(" 25 3", " 25 16777217")},
         {"why": "an unknown kind", "text": text.replace("manifest ", "blob ")},
         {"why": "an id that is not 64 hex digits", "text": head + "chunk abc\n"},
         {"why": "a blank line inside", "text": text + "\n"},
