@@ -701,10 +701,7 @@ fn killed_add_leaves_a_consistent_store_and_a_rerun_completes() {
     ws.many_files("data", 3000);
     ws.write("data/big.bin", vec![9u8; 24 << 20]);
     for delay_ms in [5u64, 20, 60, 150, 400] {
-        let mut child = ws.rvc_process(&["add", "data"]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        common::kill_after(ws.rvc_process(&["add", "data"]), delay_ms);
         verify_store(&ws.path(".rvc/cache"));
         if ws.path("data.rvc").exists() {
             // A pointer is written only after everything it names is stored.
@@ -743,10 +740,7 @@ fn killed_checkout_leaves_a_workspace_a_rerun_completes() {
     ws.rvc(&["add", "data"]).assert().success();
     for delay_ms in [5u64, 30, 100, 300] {
         std::fs::remove_dir_all(ws.path("data")).unwrap();
-        let mut child = ws.rvc_process(&["checkout"]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        common::kill_after(ws.rvc_process(&["checkout"]), delay_ms);
         // Whatever was restored is correct; the rest comes back on a re-run.
         ws.rvc(&["checkout"]).assert().success();
         ws.rvc(&["status", "--check"]).assert().success();

@@ -495,15 +495,11 @@ fn an_interrupted_push_resumes_and_never_exposes_a_partial_object() {
 
     // kill -9 at a few points.
     for delay in [30u64, 120, 300] {
-        let mut child = a.rvc_process(&["push", "--jobs", "2"]);
-        child
-            .envs(server.env())
+        let mut cmd = a.rvc_process(&["push", "--jobs", "2"]);
+        cmd.envs(server.env())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let mut child = child.spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill();
-        child.wait().unwrap();
+        common::kill_after(cmd, delay);
         // Whatever the remote lists must be complete and correct.
         let out = rvc_s3(&b, &server, &["fetch", "--json"]).output().unwrap();
         if out.stdout.is_empty() {
@@ -546,15 +542,11 @@ fn an_interrupted_push_resumes_and_never_exposes_a_partial_object() {
     // A killed pull resumes too, and never leaves a bad object behind.
     let c = clone_of(&a);
     for delay in [40u64, 150, 400] {
-        let mut child = c.rvc_process(&["pull", "--jobs", "2"]);
-        child
-            .envs(server.env())
+        let mut cmd = c.rvc_process(&["pull", "--jobs", "2"]);
+        cmd.envs(server.env())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let mut child = child.spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill();
-        child.wait().unwrap();
+        common::kill_after(cmd, delay);
         verify_store(&c.path(".rvc/cache"));
     }
     let out = rvc_s3(&c, &server, &["pull"]).output().unwrap();

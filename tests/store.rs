@@ -289,10 +289,7 @@ fn sigkill_during_add_at_many_points_leaves_a_clean_store() {
     ws.write("data/ckpt-b.bin", noise(16 << 20, 12));
     ws.write("data/rows.csv", "id,text\r\n".repeat(600_000));
     for delay_ms in [1u64, 3, 8, 15, 25, 40, 60, 90, 130, 180, 250, 350, 500] {
-        let mut child = ws.rvc_process(&["add", "data"]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        common::kill_after(ws.rvc_process(&["add", "data"]), delay_ms);
         // No object is readable under a wrong id, and fsck agrees the store
         // is sound (interrupted writes only leave temporary files).
         verify_store(&ws.path(".rvc/cache"));

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use futures::{StreamExt, TryStreamExt};
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStoreExt;
 
 use super::Remote;
 use crate::error::{Error, Result};
@@ -217,15 +217,6 @@ impl RemoteIndex {
         self.loose.contains(&o)
     }
 
-    /// Objects the remote holds, counted.
-    pub fn len(&self) -> usize {
-        self.loose.len() + self.packed.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Add what `data` lists.
     pub fn add(&mut self, data: &IndexData) {
         self.loose.extend(data.loose.iter().copied());
@@ -379,7 +370,10 @@ pub async fn write(remote: &Remote, state: &Path, data: &IndexData) -> Result<St
     let bytes = data.encode();
     let name = blake3::hash(&bytes).to_hex().to_string();
     let key = remote.key(&format!("index/{name}"));
-    put_bytes(remote.store().as_ref(), &key, bytes.clone())
+    let bytes = bytes::Bytes::from(bytes);
+    remote
+        .store()
+        .put(&key, bytes.clone().into())
         .await
         .map_err(|e| remote.err("write the remote index", e))?;
     let dir = cache_dir(state, remote);
@@ -414,14 +408,6 @@ pub async fn compact(remote: &Remote, state: &Path, index: &RemoteIndex) -> Resu
         }
     }
     Ok(true)
-}
-
-async fn put_bytes(
-    store: &dyn ObjectStore,
-    key: &object_store::path::Path,
-    bytes: Vec<u8>,
-) -> object_store::Result<()> {
-    store.put(key, bytes.into()).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -491,7 +477,7 @@ mod tests {
         let d = sample();
         idx.add(&d);
         idx.add(&d);
-        assert_eq!(idx.len(), 4);
+        assert_eq!(idx.loose.len() + idx.packed.len(), 4);
         assert!(idx.has(d.loose[0]));
         assert!(idx.has(ObjectRef {
             area: Area::Chunk,

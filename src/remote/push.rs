@@ -174,25 +174,19 @@ pub fn push(
             report: &mut report,
             pending: IndexData::default(),
             last_checkpoint: Instant::now(),
-            written: Vec::new(),
         };
         run.upload_all(first).await?;
         if run.report.failed.is_empty() {
             run.upload_all(second).await?;
         }
-        run.checkpoint().await?;
-        let written = std::mem::take(&mut run.written);
-        for name in written {
-            if !known.names.contains(&name) {
-                known.names.push(name);
-            }
-        }
-        Ok::<(), Error>(())
+        run.checkpoint().await
     });
     progress.finish();
     result?;
+    // This push wrote an index if it uploaded anything; an earlier merge
+    // may have failed. Merging is an optimisation: a failure leaves the
+    // indexes as they were.
     if report.objects > 0 || known.names.len() > index::COMPACT_AT {
-        // Merging is an optimisation: a failure leaves the indexes as they were.
         let merged = rt.block_on(async {
             let fresh = index::load(remote, &state, opts.jobs).await?;
             index::compact(remote, &state, &fresh).await
@@ -332,8 +326,6 @@ struct Uploads<'a> {
     /// Uploaded but not yet listed in an index.
     pending: IndexData,
     last_checkpoint: Instant,
-    /// Index objects written by this push.
-    written: Vec<String>,
 }
 
 impl Uploads<'_> {
@@ -386,8 +378,7 @@ impl Uploads<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let name = index::write(self.remote, self.state, &self.pending).await?;
-        self.written.push(name);
+        index::write(self.remote, self.state, &self.pending).await?;
         self.pending = IndexData::default();
         Ok(())
     }

@@ -101,6 +101,15 @@ impl Workspace {
     }
 }
 
+/// Start `cmd`, let it run for `ms` milliseconds, then kill it (SIGKILL)
+/// and reap it.
+pub fn kill_after(mut cmd: Command, ms: u64) {
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 pub fn clean_env(cmd: &mut assert_cmd::Command) {
     cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd.env("NO_COLOR", "1");
