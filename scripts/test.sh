@@ -17,7 +17,15 @@ command -v git >/dev/null || need+=(git)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v setpriv >/dev/null || need+=(util-linux)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-command -v python3 >/dev/null || need+=(python3 python3-venv)
+# tests/hooks.rs needs the pre-commit framework: from the PATH, or installed
+# from PyPI into a virtual environment (python3 with venv and ensurepip).
+if ! command -v pre-commit >/dev/null; then
+  if ! command -v python3 >/dev/null; then
+    need+=(python3 python3-venv)
+  elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    need+=(python3-venv)
+  fi
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]}; install them (apt-get install ${need[*]}) or run this as root" >&2
