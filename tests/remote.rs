@@ -179,6 +179,22 @@ fn s3_push_then_pull_in_a_fresh_clone_with_credentials_from_the_local_config() {
     b.rvc(&["fsck"]).assert().success();
     let again = json_of(&b.rvc(&["fetch", "--json"]).output().unwrap());
     assert_eq!(again["fetch"]["objects"], 0, "{again}");
+
+    // Bodies go up unsigned by default; signing them is one setting away,
+    // and the server checks the signed SHA-256 of every body.
+    let local = b.path(".rvc/config.local.toml");
+    let mut text = std::fs::read_to_string(&local).unwrap();
+    text.push_str("unsigned_payload = false\n");
+    std::fs::write(&local, text).unwrap();
+    b.write("signed.bin", noise(3 << 20, 77));
+    b.rvc(&["add", "signed.bin"]).assert().success();
+    let out = b.rvc(&["push", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(json_of(&out)["push"]["objects"].as_u64().unwrap() > 0);
+    std::fs::remove_file(a.path("signed.bin")).ok();
+    std::fs::copy(b.path("signed.bin.rvc"), a.path("signed.bin.rvc")).unwrap();
+    a.rvc(&["pull", "signed.bin.rvc"]).assert().success();
+    assert_eq!(a.read("signed.bin"), noise(3 << 20, 77));
 }
 
 #[test]

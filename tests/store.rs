@@ -282,6 +282,37 @@ fn a_hostile_manifest_never_produces_wrong_bytes() {
 }
 
 #[test]
+fn a_damaged_chunk_of_a_large_file_is_named_and_nothing_is_written() {
+    // Checkout checks a large file as a whole while it writes it; when that
+    // fails, the error must still name the chunk that is damaged.
+    let ws = Workspace::new();
+    let data = noise(40 << 20, 9);
+    ws.write("big.bin", &data);
+    ws.rvc(&["add", "big.bin"]).assert().success();
+    let big = b3(&data);
+    let manifest = ws.read(&format!(".rvc/cache/manifests/{}/{}", &big[..2], &big[2..]));
+    let manifest = String::from_utf8(manifest).unwrap();
+    let chunks: Vec<&str> = manifest
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert!(chunks.len() > 20, "{} chunks", chunks.len());
+    let victim = chunks[chunks.len() / 2];
+    common::damage_chunk(&ws.path(".rvc/cache"), victim);
+    std::fs::remove_file(ws.path("big.bin")).unwrap();
+    let out = ws.rvc(&["checkout", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(victim), "{}", stderr(&out));
+    assert!(!ws.path("big.bin").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(ws.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
 fn sigkill_during_add_at_many_points_leaves_a_clean_store() {
     let ws = Workspace::new();
     ws.many_files("data", 1500);

@@ -25,7 +25,7 @@ pub const MAX: usize = 4 << 20;
 /// No chunk decodes to more than this, whatever its header claims.
 pub const DECODED_LIMIT: usize = 16 << 20;
 
-const RAW: u8 = 0;
+pub(crate) const RAW: u8 = 0;
 const ZSTD: u8 = 1;
 
 /// zstd level for whole small files (mostly text: worth a little effort).
@@ -59,38 +59,59 @@ pub fn encode(data: &[u8], whole_file: bool) -> Vec<u8> {
 
 /// Decode a stored chunk and check it against `id`.
 pub fn decode(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
-    let corrupt = |actual: String| Error::ObjectCorrupt {
-        id: id.to_hex(),
-        actual,
-    };
     let data = match stored.split_first() {
         Some((&RAW, rest)) => rest.to_vec(),
-        Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT)
-            .map_err(|e| corrupt(format!("an undecodable zstd frame ({e})")))?,
-        Some((other, _)) => return Err(corrupt(format!("an unknown chunk header byte {other}"))),
-        None => return Err(corrupt("an empty object file".into())),
+        _ => decode_body(stored).map_err(|actual| corrupt(id, actual))?,
     };
-    let actual = crate::hash::hash_bytes(&data);
-    if actual != *id {
-        return Err(corrupt(actual.to_hex()));
-    }
+    check(&data, id)?;
     Ok(data)
+}
+
+/// Decode a stored chunk that is already in a buffer of its own, without
+/// checking it: for callers that verify what the chunks make up instead.
+/// A raw chunk loses its header byte in place, with no second buffer.
+pub fn decode_owned(mut stored: Vec<u8>, id: &Id) -> Result<Vec<u8>> {
+    match stored.first() {
+        Some(&RAW) => {
+            stored.remove(0);
+            Ok(stored)
+        }
+        _ => decode_body(&stored).map_err(|actual| corrupt(id, actual)),
+    }
+}
+
+/// The decoded bytes of a compressed chunk; what is wrong otherwise.
+fn decode_body(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    match stored.split_first() {
+        Some((&RAW, rest)) => Ok(rest.to_vec()),
+        Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT)
+            .map_err(|e| format!("an undecodable zstd frame ({e})")),
+        Some((other, _)) => Err(format!("an unknown chunk header byte {other}")),
+        None => Err("an empty object file".into()),
+    }
+}
+
+fn corrupt(id: &Id, actual: String) -> Error {
+    Error::ObjectCorrupt {
+        id: id.to_hex(),
+        actual,
+    }
+}
+
+/// Check decoded chunk bytes against `id`.
+pub fn check(data: &[u8], id: &Id) -> Result<()> {
+    let actual = crate::hash::hash_bytes(data);
+    if actual != *id {
+        return Err(corrupt(id, actual.to_hex()));
+    }
+    Ok(())
 }
 
 /// Check a stored chunk against `id` without keeping its bytes (a raw
 /// chunk is hashed where it lies).
 pub fn verify(stored: &[u8], id: &Id) -> Result<()> {
     match stored.split_first() {
-        Some((&RAW, rest)) => {
-            let actual = crate::hash::hash_bytes(rest);
-            if actual != *id {
-                return Err(Error::ObjectCorrupt {
-                    id: id.to_hex(),
-                    actual: actual.to_hex(),
-                });
-            }
-            Ok(())
-        }
+        Some((&RAW, rest)) => check(rest, id),
         _ => decode(stored, id).map(|_| ()),
     }
 }

@@ -2,7 +2,6 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -45,17 +44,62 @@ impl Store {
 
     /// Read and verify one chunk, packed or loose.
     pub fn read_chunk(&self, id: &Id) -> Result<Vec<u8>> {
-        let packs = self.packset();
-        if let Some(loc) = packs.objects.get(id) {
-            return chunk::decode(&packs.read(*loc)?, id);
-        }
-        chunk::decode(&self.read_loose(Area::Chunk, id)?, id)
+        let data = self.load_chunk(id)?;
+        chunk::check(&data, id)?;
+        Ok(data)
     }
 
-    /// Read one piece of the file `id`, checked against its id and the size
-    /// the manifest gives it.
-    fn read_piece(&self, id: &Id, p: &manifest::Piece) -> Result<Vec<u8>> {
-        let data = self.read_chunk(&p.id)?;
+    /// Read and decode one chunk, packed or loose, without checking it
+    /// against its id: for callers that check what the chunks make up.
+    fn load_chunk(&self, id: &Id) -> Result<Vec<u8>> {
+        let packs = self.packset();
+        if let Some(loc) = packs.objects.get(id) {
+            return chunk::decode_owned(packs.read(*loc)?, id);
+        }
+        let path = self.path_of(ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        });
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::ObjectMissing { id: id.to_hex() })
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "open",
+                    path,
+                    source,
+                })
+            }
+        };
+        let len = f.metadata().at("stat", &path)?.len();
+        if len > (chunk::DECODED_LIMIT + 4096) as u64 {
+            return Err(Error::ObjectCorrupt {
+                id: id.to_hex(),
+                actual: format!("an object file of {len} bytes, more than any chunk"),
+            });
+        }
+        let mut head = [0u8; 1];
+        if len > 0 {
+            f.read_exact(&mut head).at("read", &path)?;
+        }
+        // A raw chunk is read straight into the buffer it is returned in.
+        let mut buf = Vec::with_capacity(len as usize);
+        if len == 0 || head[0] != chunk::RAW {
+            buf.extend_from_slice(&head[..len.min(1) as usize]);
+        }
+        f.read_to_end(&mut buf).at("read", &path)?;
+        if len > 0 && head[0] == chunk::RAW {
+            return Ok(buf);
+        }
+        chunk::decode_owned(buf, id)
+    }
+
+    /// Load one piece of the file `id`, checking only the size the
+    /// manifest gives it.
+    fn load_piece(&self, id: &Id, p: &manifest::Piece) -> Result<Vec<u8>> {
+        let data = self.load_chunk(&p.id)?;
         if data.len() as u64 != p.size {
             return Err(Error::Manifest {
                 id: id.to_hex(),
@@ -71,20 +115,61 @@ impl Store {
         Ok(data)
     }
 
+    /// Hand the pieces of the file `id` to `sink` in order. Pieces are
+    /// read and decoded on all cores one window ahead of the sink, so
+    /// reading overlaps with whatever the sink does, and memory stays at
+    /// two windows. Pieces are not checked one by one: callers hash what
+    /// the sink sees, and call [`Store::mismatch`] when it is not `id`.
+    fn stream_pieces(
+        &self,
+        id: &Id,
+        manifest: &manifest::Manifest,
+        mut sink: impl FnMut(&[u8]) -> Result<()> + Send,
+    ) -> Result<()> {
+        let load = |window: &[manifest::Piece]| -> Result<Vec<Vec<u8>>> {
+            window.par_iter().map(|p| self.load_piece(id, p)).collect()
+        };
+        let mut windows = windows(&manifest.pieces).into_iter();
+        let Some(first) = windows.next() else {
+            return Ok(());
+        };
+        let mut current = load(first)?;
+        for next in windows {
+            let (done, loaded) =
+                rayon::join(|| current.iter().try_for_each(|d| sink(d)), || load(next));
+            done?;
+            current = loaded?;
+        }
+        current.iter().try_for_each(|d| sink(d))
+    }
+
+    /// The error for a file whose pieces hash to `actual` instead of `id`:
+    /// the first chunk that fails its own check if there is one (the
+    /// precise culprit), else the file itself.
+    fn mismatch(&self, id: &Id, manifest: Option<&manifest::Manifest>, actual: Id) -> Error {
+        for p in manifest.map(|m| &m.pieces[..]).unwrap_or_default() {
+            if let Err(e) = self.read_chunk(&p.id) {
+                return e;
+            }
+        }
+        Error::ObjectCorrupt {
+            id: id.to_hex(),
+            actual: actual.to_hex(),
+        }
+    }
+
     /// Check that the chunks `manifest` lists, read back from the store in
     /// order, make up the file `id`: the check a manifest received from
     /// elsewhere must pass before it is stored.
     pub fn verify_pieces(&self, id: &Id, manifest: &manifest::Manifest) -> Result<()> {
         let mut hasher = blake3::Hasher::new();
-        for p in &manifest.pieces {
-            hasher.update(&self.read_piece(id, p)?);
-        }
+        self.stream_pieces(id, manifest, |d| {
+            hasher.update(d);
+            Ok(())
+        })?;
         let actual = Id::from(hasher.finalize());
         if actual != *id {
-            return Err(Error::ObjectCorrupt {
-                id: id.to_hex(),
-                actual: actual.to_hex(),
-            });
+            return Err(self.mismatch(id, Some(manifest), actual));
         }
         Ok(())
     }
@@ -100,15 +185,13 @@ impl Store {
             .manifest(id)?
             .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?;
         let mut out = Vec::with_capacity(manifest.size() as usize);
-        for p in &manifest.pieces {
-            out.extend_from_slice(&self.read_chunk(&p.id)?);
-        }
+        self.stream_pieces(id, &manifest, |d| {
+            out.extend_from_slice(d);
+            Ok(())
+        })?;
         let actual = hash::hash_bytes(&out);
         if actual != *id {
-            return Err(Error::ObjectCorrupt {
-                id: id.to_hex(),
-                actual: actual.to_hex(),
-            });
+            return Err(self.mismatch(id, Some(&manifest), actual));
         }
         Ok(out)
     }
@@ -164,7 +247,10 @@ impl Store {
             })
         };
         // Look the object up before creating anything at the destination.
-        let single = match self.read_chunk(id) {
+        // What is written is checked as a whole against `id`, below; the
+        // chunks are only checked one by one to name the culprit when that
+        // fails.
+        let single = match self.load_chunk(id) {
             Ok(data) => Some(data),
             Err(Error::ObjectMissing { .. }) => None,
             Err(e) => return Err(e),
@@ -176,54 +262,70 @@ impl Store {
                     .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?,
             ),
         };
-        let (tmp_path, mut tmp) = create_temp(dir, if exec { 0o777 } else { 0o666 })?;
+        let (tmp_path, tmp) = create_temp(dir, if exec { 0o777 } else { 0o666 })?;
         let guard = TempGuard(Some(tmp_path.clone()));
-        let digest = match (single, manifest) {
+        let mut out = &tmp;
+        let digest = match (single, &manifest) {
             (Some(data), _) => {
-                tmp.write_all(&data).at("write", &tmp_path)?;
+                out.write_all(&data).at("write", &tmp_path)?;
                 digest_of(&data)
             }
             (None, Some(manifest)) => {
+                // One writer, in order: parallel writes to one file contend
+                // on its inode lock. Opaque files are hashed as they are
+                // written; row files are hashed afterwards with their rows.
+                let rows = hash::row_format(&name).is_some();
+                let mut hasher = blake3::Hasher::new();
+                self.stream_pieces(id, manifest, |data| {
+                    if !rows {
+                        hasher.update(data);
+                    }
+                    out.write_all(data).at("write", &tmp_path)
+                })?;
                 let size = manifest.size();
-                tmp.set_len(size).at("write", &tmp_path)?;
-                let mut offsets = Vec::with_capacity(manifest.pieces.len());
-                let mut at = 0u64;
-                for p in &manifest.pieces {
-                    offsets.push(at);
-                    at += p.size;
-                }
-                manifest
-                    .pieces
-                    .par_iter()
-                    .zip(offsets)
-                    .try_for_each(|(p, offset)| {
-                        let data = self.read_piece(id, p)?;
-                        tmp.write_all_at(&data, offset).at("write", &tmp_path)
-                    })?;
-                match crate::mmap::map(&tmp, size) {
-                    // Opaque files are verified in windows, with bounded memory.
-                    Some(m) if hash::row_format(&name).is_none() => FileDigest {
-                        id: hash::hash_mapped(&m),
+                if rows {
+                    match crate::mmap::map(&tmp, size) {
+                        Some(m) => digest_of(&m),
+                        None => digest_of(&fs::read(&tmp_path).at("read", &tmp_path)?),
+                    }
+                } else {
+                    FileDigest {
+                        id: hasher.finalize().into(),
                         size,
                         rows: None,
-                    },
-                    Some(m) => digest_of(&m),
-                    None => digest_of(&fs::read(&tmp_path).at("read", &tmp_path)?),
+                    }
                 }
             }
             (None, None) => unreachable!("one of the two was found above"),
         };
         if digest.id != *id {
-            return Err(Error::ObjectCorrupt {
-                id: id.to_hex(),
-                actual: digest.id.to_hex(),
-            });
+            return Err(self.mismatch(id, manifest.as_ref(), digest.id));
         }
         drop(tmp);
         fs::rename(&tmp_path, dest).at("replace", dest)?;
         guard.disarm();
         Ok(digest)
     }
+}
+
+/// Pieces read ahead of the consumer, per window.
+const WINDOW_BYTES: u64 = 16 << 20;
+
+/// `pieces` in consecutive runs of about `WINDOW_BYTES` each.
+fn windows(pieces: &[manifest::Piece]) -> Vec<&[manifest::Piece]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, p) in pieces.iter().enumerate() {
+        bytes += p.size;
+        if bytes >= WINDOW_BYTES {
+            out.push(&pieces[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < pieces.len() {
+        out.push(&pieces[start..]);
+    }
+    out
 }
 
 /// Removes a temporary file unless disarmed.
