@@ -5,9 +5,10 @@
 //! 2. Chunks come from loose objects or, for packed ones, from ranged reads
 //!    of the remote's packs, in groups; all of it in parallel.
 //! 3. Every chunk is checked against its id before it is staged. Chunks are
-//!    committed first; then each manifest is checked by hashing the chunks
-//!    it lists, read back in order, against its file id; then trees whose
-//!    files are all present. Nothing unverified or incomplete is stored.
+//!    committed first; then each manifest, once the chunks it lists hash in
+//!    order to its file id (hashed as they arrive, see [`super::in_order`],
+//!    or else read back from the store); then trees whose files are all
+//!    present. Nothing unverified or incomplete is stored.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -17,6 +18,7 @@ use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use rayon::prelude::*;
 
+use super::in_order::{InOrder, Outcome};
 use super::index::{self, RemoteIndex};
 use super::push::{FailedTransfer, MissingObject};
 use super::{Remote, TransferOptions};
@@ -25,8 +27,9 @@ use crate::id::Id;
 use crate::maintenance::roots::Keep;
 use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::store::chunk;
 use crate::store::manifest::Manifest;
-use crate::store::{Area, Batch, ObjectRef, Root};
+use crate::store::{Area, Batch, ObjectRef, Root, Store};
 use crate::tree::{self, Tree};
 
 /// The largest stored chunk accepted from a remote: a header byte and a
@@ -111,6 +114,7 @@ pub fn fetch(
     report.warnings.append(&mut known.warnings);
     let mut f = Fetcher {
         remote,
+        local: store,
         known: &known,
         jobs: opts.jobs,
         report: Mutex::new(report),
@@ -219,9 +223,12 @@ pub fn fetch(
         }
     }
 
-    // Chunks.
+    // Chunks; the new manifests are hashed in order as they arrive.
+    let in_order = Mutex::new(InOrder::new(store, &new_manifests, |id| {
+        store.has_chunk(id)
+    }));
     let batch = store.batch();
-    f.get_chunks(&rt, &chunks, &batch, progress)?;
+    f.get_chunks(&rt, &chunks, &batch, &in_order, progress)?;
     progress.finish();
     let stats = batch.commit()?;
     {
@@ -232,13 +239,33 @@ pub fn fetch(
 
     // Manifests, checked against their file ids; then complete trees.
     let batch = store.batch();
+    let outcomes = in_order
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish();
     let verified: Vec<std::result::Result<Id, (Id, Error)>> = new_manifests
         .par_iter()
-        .map(|(id, m)| {
-            if !m.pieces.iter().all(|p| store.has_chunk(&p.id)) {
-                return Ok(None);
-            }
-            match store.verify_pieces(id, m) {
+        .zip(outcomes)
+        .map(|((id, m), outcome)| {
+            let checked = match outcome {
+                Outcome::Hashed(actual) if actual == *id => Ok(()),
+                Outcome::Hashed(actual) => Err(Error::ObjectCorrupt {
+                    id: id.to_hex(),
+                    actual: actual.to_hex(),
+                }),
+                Outcome::Failed(message) => Err(Error::Manifest {
+                    id: id.to_hex(),
+                    line: 0,
+                    message,
+                }),
+                Outcome::Unchecked => {
+                    if !m.pieces.iter().all(|p| store.has_chunk(&p.id)) {
+                        return Ok(None);
+                    }
+                    store.verify_pieces(id, m)
+                }
+            };
+            match checked {
                 Ok(()) => batch.put_verified_manifest(id, m).map(|_| Some(*id)),
                 Err(e) => Err(e),
             }
@@ -292,6 +319,8 @@ fn check_tree(id: &Id, bytes: &[u8]) -> std::result::Result<Tree, String> {
 
 struct Fetcher<'a> {
     remote: &'a Remote,
+    /// The local store.
+    local: &'a Store,
     known: &'a RemoteIndex,
     jobs: usize,
     report: Mutex<FetchReport>,
@@ -373,6 +402,7 @@ impl Fetcher<'_> {
         rt: &tokio::runtime::Runtime,
         chunks: &[(Id, Source)],
         batch: &Batch<'_>,
+        in_order: &Mutex<InOrder<'_>>,
         progress: &dyn Progress,
     ) -> Result<()> {
         // Requests: one per loose chunk, one per group of nearby packed ones.
@@ -422,21 +452,29 @@ impl Fetcher<'_> {
                                 return Ok(());
                             };
                             progress.advance(1, bytes.len() as u64);
-                            match batch.put_encoded_chunk(&id, &bytes, packed) {
-                                Ok(_) => {}
-                                Err(e) if !matches!(e, Error::ObjectCorrupt { .. }) => {
-                                    // Stop the downloads: nothing more can be stored.
-                                    rx.lock().unwrap_or_else(|e| e.into_inner()).close();
-                                    return Err(e);
+                            let checked = match chunk::Checked::new(bytes, &id) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    self.with(|r| {
+                                        r.corrupt.push(CorruptObject {
+                                            object: super::object_rel(Area::Chunk, &id),
+                                            key,
+                                            error: e.to_string(),
+                                        })
+                                    });
+                                    continue;
                                 }
-                                Err(e) => self.with(|r| {
-                                    r.corrupt.push(CorruptObject {
-                                        object: super::object_rel(Area::Chunk, &id),
-                                        key,
-                                        error: e.to_string(),
-                                    })
-                                }),
+                            };
+                            if let Err(e) = batch.put_checked_chunk(&checked, packed) {
+                                // Stop the downloads: nothing more can be stored.
+                                rx.lock().unwrap_or_else(|e| e.into_inner()).close();
+                                return Err(e);
                             }
+                            in_order.lock().unwrap_or_else(|e| e.into_inner()).arrived(
+                                self.local,
+                                &id,
+                                checked.data(),
+                            );
                         }
                     })
                 })

@@ -21,6 +21,7 @@
 //! local store; a remote is as untrusted as any other input.
 
 pub mod fetch;
+mod in_order;
 pub mod index;
 pub mod push;
 pub mod settings;

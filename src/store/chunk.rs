@@ -107,6 +107,45 @@ pub fn check(data: &[u8], id: &Id) -> Result<()> {
     Ok(())
 }
 
+/// A chunk received encoded (from a remote) whose decoded bytes were
+/// checked against its id: the only way to hand such a chunk to the store.
+pub struct Checked {
+    id: Id,
+    encoded: bytes::Bytes,
+    data: bytes::Bytes,
+}
+
+impl Checked {
+    /// Decode `encoded` and check it against `id`. A raw chunk's data is a
+    /// view into `encoded`, not a copy.
+    pub fn new(encoded: bytes::Bytes, id: &Id) -> Result<Checked> {
+        let data = match encoded.first() {
+            Some(&RAW) => encoded.slice(1..),
+            _ => bytes::Bytes::from(decode_body(&encoded).map_err(|actual| corrupt(id, actual))?),
+        };
+        check(&data, id)?;
+        Ok(Checked {
+            id: *id,
+            encoded,
+            data,
+        })
+    }
+
+    pub fn id(&self) -> &Id {
+        &self.id
+    }
+
+    /// The chunk as stored.
+    pub fn encoded(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    /// The chunk's content.
+    pub fn data(&self) -> &bytes::Bytes {
+        &self.data
+    }
+}
+
 /// Check a stored chunk against `id` without keeping its bytes (a raw
 /// chunk is hashed where it lies).
 pub fn verify(stored: &[u8], id: &Id) -> Result<()> {

@@ -285,11 +285,11 @@ impl<'s> Batch<'s> {
         Ok(id)
     }
 
-    /// Store a chunk received still encoded (from a remote), after checking
-    /// it against `id`. With `packed`, a small one goes into a pack.
+    /// Store a chunk received still encoded (from a remote), once checked
+    /// against its id. With `packed`, a small one goes into a pack.
     /// Returns whether it was new.
-    pub fn put_encoded_chunk(&self, id: &Id, encoded: &[u8], packed: bool) -> Result<bool> {
-        chunk::verify(encoded, id)?;
+    pub fn put_checked_chunk(&self, chunk: &chunk::Checked, packed: bool) -> Result<bool> {
+        let (id, encoded) = (chunk.id(), chunk.encoded());
         let o = ObjectRef {
             area: Area::Chunk,
             id: *id,
@@ -305,8 +305,9 @@ impl<'s> Batch<'s> {
         Ok(true)
     }
 
-    /// Store the manifest of the file `id`, whose chunks the caller has
-    /// checked with [`Store::verify_pieces`].
+    /// Store the manifest of the file `id`, once the caller has checked
+    /// that its chunks make up that file: with [`Store::verify_pieces`], or
+    /// by hashing them in order as they arrived.
     pub fn put_verified_manifest(&self, id: &Id, manifest: &Manifest) -> Result<bool> {
         let o = ObjectRef {
             area: Area::Manifest,
