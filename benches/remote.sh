@@ -19,7 +19,8 @@
 #   data/          the generated data (reused while its parameters match)
 #   bin/           rvc and s3_server, copied from a clean build of RVC_COMMIT
 #   src/ target/   that build (git archive of RVC_COMMIT, its own target dir)
-#   s3/            the server's root: one bucket per tool and dataset
+#   s3/            the server's root with SERVER_FS=disk (by default it is
+#                  on tmpfs, see SERVER_FS): one bucket per tool and dataset
 #                  (rvc-many rvc-big dvc-many dvc-big), each remote at the
 #                  prefix `remote/`; s3s-fs keeps two metadata files per
 #                  object beside them, s3/.bucket-<base64 name>.object-*
@@ -27,11 +28,12 @@
 #                  pushing side) and *-clone (the pulling side, git clones)
 #   results/       hyperfine JSON, *.cmp records, counts.tsv, meta.txt,
 #                  server.log and summary.md
-# With BENCH_FS=ext4-loop, ws/ and s3/ live on a fresh journaled ext4 image
+# With BENCH_FS=ext4-loop, ws/ (and s3/) live on a fresh journaled ext4 image
 # loop-mounted at ext4-loop/ (needs root), and results go to
 # results-ext4-loop/ (see compare.sh and docs/benchmarks.md for why: ext4
 # without a journal is slow to create files right after deleting many).
 # Clean up with: umount $BENCH_DIR/ext4-loop; rm -rf $BENCH_DIR
+# /dev/shm/rvc-remote-bench-s3
 #
 # Knobs (environment):
 #   BENCH_DIR    work dir (must not be inside the source tree)
@@ -44,6 +46,13 @@
 #   SKIP_BUILD=1 reuse $BENCH_DIR/bin as it is
 #   BENCH_FS     native (default) or ext4-loop (LOOP_GB, default 16)
 #   RVC_JOBS DVC_JOBS   pass --jobs N (default: each tool's own default)
+#   SERVER_FS    tmpfs (default) or disk: where the server keeps the buckets.
+#                tmpfs is SERVER_DIR (default /dev/shm/rvc-remote-bench-s3),
+#                per BENCH_FS; disk is $TOP/s3, beside the workspaces. The
+#                server stands for object storage on other machines: on
+#                tmpfs its writes do not compete with the client's for the
+#                one disk and page cache of this VM (it still shares the
+#                2 cores)
 #
 # Fairness: every timed push starts with its bucket deleted, with the
 # server's metadata files for it, and made again empty (in hyperfine
@@ -65,6 +74,7 @@ DIRS=${DIRS:-100}
 BIG_MIB=${BIG_MIB:-1024}
 SEED=${SEED:-20240601}
 BENCH_FS=${BENCH_FS:-native}
+SERVER_FS=${SERVER_FS:-tmpfs}
 LOOP_GB=${LOOP_GB:-16}
 RVC_COMMIT=${RVC_COMMIT:-HEAD}
 ALL_SCENARIOS="push pull noop pushbig pullbig"
@@ -109,7 +119,11 @@ case $BENCH_FS in
     *) echo "BENCH_FS must be native or ext4-loop" >&2; exit 2 ;;
 esac
 WS=$TOP/ws
-SRV=$TOP/s3
+case $SERVER_FS in
+    tmpfs) SRV=${SERVER_DIR:-/dev/shm/rvc-remote-bench-s3}/$BENCH_FS ;;
+    disk) SRV=$TOP/s3 ;;
+    *) echo "SERVER_FS must be tmpfs or disk" >&2; exit 2 ;;
+esac
 SITE=$TOP/dvc-site
 mkdir -p "$DATA" "$WS" "$RES" "$B/bin" "$SITE" "$SRV"
 
@@ -153,15 +167,16 @@ build() {
         echo "kernel: $(uname -r)"
         echo "nproc: $(nproc)"
         echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-        echo "fs ($BENCH_FS) of ws/ and s3/: $(findmnt -no SOURCE,FSTYPE,OPTIONS -T "$WS" | cut -c1-120)"
+        echo "fs ($BENCH_FS) of ws/: $(findmnt -no SOURCE,FSTYPE,OPTIONS -T "$WS" | cut -c1-120)"
+        echo "fs ($SERVER_FS) of the server's root $SRV: $(findmnt -no SOURCE,FSTYPE -T "$SRV")"
         echo "data: FILES=$FILES DIRS=$DIRS BIG_MIB=$BIG_MIB SEED=$SEED"
         echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     } >"$RES/meta.txt"
     cat "$RES/meta.txt" >&2
 }
 
-# rvc's default (src/remote/mod.rs default_jobs): 4 per core, 8 to 32.
-rvc_default_jobs() { local n; n=$(nproc); n=$((n * 4)); ((n < 8)) && n=8; ((n > 32)) && n=32; echo "$n"; }
+# rvc's default (src/remote/mod.rs default_jobs): 8 per core, 16 to 32.
+rvc_default_jobs() { local n; n=$(nproc); n=$((n * 8)); ((n < 16)) && n=16; ((n > 32)) && n=32; echo "$n"; }
 # dvc's default (dvc_objects.fs.base.FileSystem._JOBS): 4 per core.
 dvc_default_jobs() { python3 -c 'from dvc_objects.fs.base import FileSystem; print(FileSystem._JOBS)'; }
 
@@ -212,11 +227,12 @@ hf() {
     hyperfine "${args[@]}" "$cmd"
 }
 
-# record ORDER SCENARIO RVC_RESULT PEER_LABEL PEER_RESULT GOAL GOAL_TEXT
-# (the same records as compare.sh; benches/summarize.py prints them)
+# record ORDER SCENARIO RVC_RESULT PEER_LABEL PEER_RESULT GOAL GOAL_TEXT [TAG]
+# (the same records as compare.sh; benches/summarize.py prints them; TAG
+# names a second record for the same rvc result, e.g. a reference row)
 record() {
     printf '{"order": %s, "scenario": "%s", "rvc_json": "%s", "peer": "%s", "peer_json": "%s", "goal": "%s", "goal_text": "%s"}\n' \
-        "$1" "$2" "$RES/$3.json" "$4" "$RES/$5.json" "$6" "$7" >"$RES/$3.cmp"
+        "$1" "$2" "$RES/$3.json" "$4" "$RES/$5.json" "$6" "$7" >"$RES/$3${8:-}.cmp"
 }
 
 b64() { python3 -c 'import base64,sys; print(base64.urlsafe_b64encode(sys.argv[1].encode()).decode().rstrip("="))' "$1"; }
@@ -356,6 +372,14 @@ pull_pair() {
         "$(dvc_env "dvc-$tag-clone") dvc pull -q $(dvc_jobs_arg)"
     check_same "$WS/dvc-$tag-clone" "$what"
     record "$order" "pull $label" "pull$tag-rvc" "dvc pull" "pull$tag-dvc" "p/r>=5" ">=5x faster"
+    if [[ -f $DATA/$what ]]; then
+        # Reference: the least any pull must do, one copy of the file into
+        # the workspace's filesystem (cp, from a warm page cache).
+        mkdir -p "$WS/cp-ref"
+        hf "pull$tag-cp" "$RUNS" 1 "rm -f $WS/cp-ref/$what && sync" "cp $DATA/$what $WS/cp-ref/$what"
+        rm -f "$WS/cp-ref/$what"
+        record "$((order + 1))" "pull $label" "pull$tag-rvc" "cp of the file (reference)" "pull$tag-cp" "" "(reference)" -cp
+    fi
 }
 
 scenario_push() { log "push: $FILES files to an empty prefix"; push_pair many many 10 "${FILES} files"; }
