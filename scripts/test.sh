@@ -5,6 +5,8 @@
 #   git                 tests/*.rs run real git repositories
 #   unshare, setpriv    the full-disk and unreadable-file cases (util-linux)
 #   chromium            tests/plots.rs opens the `rvc plots` page in headless Chromium
+#   node, npm           tests/remote.rs installs Azurite (Azure's blob emulator)
+#                       from npm into target/tmp and runs it
 #
 # Everything else is built by cargo: the S3 server the remote tests talk to
 # (s3s-fs, in-process); tests/hooks.rs installs the pre-commit framework
@@ -17,6 +19,8 @@ command -v git >/dev/null || need+=(git)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v setpriv >/dev/null || need+=(util-linux)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 # tests/hooks.rs needs the pre-commit framework: from the PATH, or installed
 # from PyPI into a virtual environment (python3 with venv and ensurepip).
 if ! command -v pre-commit >/dev/null; then

@@ -1,7 +1,10 @@
 //! End-to-end tests of remotes: `rvc remote`, `push`, `fetch` and `pull`
-//! against a real S3 server (s3s-fs, in-process, checking signatures) and
-//! against a local path.
+//! against a real S3 server (s3s-fs, in-process, checking signatures),
+//! against Azurite (Azure's blob emulator, from npm) and against a local
+//! path.
 
+#[path = "common/azurite.rs"]
+mod azurite;
 mod common;
 #[path = "common/s3.rs"]
 mod s3;
@@ -711,4 +714,63 @@ fn an_oversized_object_on_the_remote_is_refused_without_being_read() {
         stderr(&out)
     );
     assert!(!b.path("model.bin").exists());
+}
+
+#[test]
+fn an_azure_remote_round_trips_through_azurite() {
+    let az = azurite::Azurite::start();
+    az.create_container("rvc");
+    let a = repo();
+    some_data(&a);
+    a.rvc(&["add", "data", "ckpt/model.bin"]).assert().success();
+    a.rvc(&[
+        "remote",
+        "add",
+        "origin",
+        "az://rvc/team/demo",
+        "--default",
+        "-o",
+        "use_emulator=true",
+    ])
+    .assert()
+    .success();
+    let mut push = a.rvc(&["push", "--json"]);
+    push.envs(az.env());
+    let out = push.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pushed = json_of(&out)["push"]["objects"].as_u64().unwrap();
+    assert!(pushed >= 340 + 14, "{pushed}");
+    let mut again = a.rvc(&["push", "--json"]);
+    again.envs(az.env());
+    let again = json_of(&again.output().unwrap());
+    assert_eq!(again["push"]["objects"], 0, "{again}");
+
+    let b = clone_of(&a);
+    let mut pull = b.rvc(&["pull", "--json"]);
+    pull.envs(az.env());
+    let out = pull.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["fetch"]["objects"].as_u64().unwrap(), pushed);
+    same_tree(&a.path("data"), &b.path("data"));
+    assert_eq!(b.read("ckpt/model.bin"), a.read("ckpt/model.bin"));
+    b.rvc(&["fsck"]).assert().success();
+
+    // A container that does not exist is a clear error, not a panic.
+    let c = clone_of(&a);
+    c.rvc(&[
+        "remote",
+        "add",
+        "gone",
+        "az://nothing-here/x",
+        "-o",
+        "use_emulator=true",
+    ])
+    .assert()
+    .success();
+    let mut pull = c.rvc(&["pull", "-r", "gone"]);
+    pull.envs(az.env());
+    let out = pull.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("remote `gone`"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
