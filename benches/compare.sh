@@ -63,67 +63,17 @@ BENCH_FS=${BENCH_FS:-native}
 LOOP_GB=${LOOP_GB:-12}
 ALL_SCENARIOS="hash hashdir add addbig status checkout rss"
 
-if [[ $# -gt 0 ]]; then
-    SCENARIO_LIST="$*"
-else
-    SCENARIO_LIST=${SCENARIOS:-$ALL_SCENARIOS}
-fi
-[[ $SCENARIO_LIST == all ]] && SCENARIO_LIST=$ALL_SCENARIOS
-for s in $SCENARIO_LIST; do
-    case " $ALL_SCENARIOS " in
-        *" $s "*) ;;
-        *) echo "unknown scenario '$s' (known: $ALL_SCENARIOS)" >&2; exit 2 ;;
-    esac
-done
-
-mkdir -p "$B"
-B=$(cd "$B" && pwd)
-case "$B/" in
-    "$ROOT"/*) echo "BENCH_DIR ($B) must be outside the source tree ($ROOT)" >&2; exit 2 ;;
-esac
-
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+select_scenarios "$@"
+bench_dirs
 DATA=$B/data
 RVC=$B/bin/rvc
-case $BENCH_FS in
-    native)
-        WS=$B/ws
-        RES=$B/results
-        ;;
-    ext4-loop)
-        # A journaled ext4 filesystem in a sparse image on the same disk.
-        LOOP_MNT=$B/ext4-loop
-        if ! mountpoint -q "$LOOP_MNT" 2>/dev/null; then
-            [[ $(id -u) == 0 ]] || { echo "BENCH_FS=ext4-loop needs root (mount -o loop)" >&2; exit 2; }
-            echo "creating a ${LOOP_GB} GiB journaled ext4 image at $B/ext4.img" >&2
-            rm -f "$B/ext4.img"
-            truncate -s "${LOOP_GB}G" "$B/ext4.img"
-            mkfs.ext4 -q -F -j "$B/ext4.img"
-            mkdir -p "$LOOP_MNT"
-            mount -o loop "$B/ext4.img" "$LOOP_MNT"
-        fi
-        WS=$LOOP_MNT/ws
-        RES=$B/results-ext4-loop
-        ;;
-    *) echo "BENCH_FS must be native or ext4-loop" >&2; exit 2 ;;
-esac
+WS=$TOP/ws
+# dvc's per-repo hash/link databases go under dvc-site/<workspace> next to
+# ws/, wiped with the repo (see dvc_env).
 SITE=$(dirname "$WS")/dvc-site
 mkdir -p "$DATA" "$WS" "$RES" "$B/bin" "$SITE"
-
-# dvc: no analytics or update checks; its per-repo hash/link databases go
-# under dvc-site/<workspace> next to ws/, wiped with the repo (see dvc_env).
-export DVC_NO_ANALYTICS=1
-export GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
-
-# hyperfine draws progress bars only on a terminal.
-if [[ -t 1 ]]; then HF_STYLE=full; else HF_STYLE=basic; fi
-
-log() { printf '\n=== %s\n' "$*" >&2; }
-
-need() {
-    command -v "$1" >/dev/null 2>&1 || { echo "missing $1: $2" >&2; exit 1; }
-}
 
 check_tools() {
     need hyperfine "apt-get install -y hyperfine"

@@ -79,45 +79,13 @@ LOOP_GB=${LOOP_GB:-16}
 RVC_COMMIT=${RVC_COMMIT:-HEAD}
 ALL_SCENARIOS="push pull noop pushbig pullbig"
 
-if [[ $# -gt 0 ]]; then SCENARIO_LIST="$*"; else SCENARIO_LIST=${SCENARIOS:-$ALL_SCENARIOS}; fi
-[[ $SCENARIO_LIST == all ]] && SCENARIO_LIST=$ALL_SCENARIOS
-for s in $SCENARIO_LIST; do
-    case " $ALL_SCENARIOS " in
-        *" $s "*) ;;
-        *) echo "unknown scenario '$s' (known: $ALL_SCENARIOS)" >&2; exit 2 ;;
-    esac
-done
-
-mkdir -p "$B"
-B=$(cd "$B" && pwd)
-case "$B/" in
-    "$ROOT"/*) echo "BENCH_DIR ($B) must be outside the source tree ($ROOT)" >&2; exit 2 ;;
-esac
-
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+select_scenarios "$@"
+bench_dirs
 DATA=$B/data
 RVC=$B/bin/rvc
 SERVER_BIN=$B/bin/s3_server
-case $BENCH_FS in
-    native)
-        TOP=$B
-        RES=$B/results
-        ;;
-    ext4-loop)
-        LOOP_MNT=$B/ext4-loop
-        if ! mountpoint -q "$LOOP_MNT" 2>/dev/null; then
-            [[ $(id -u) == 0 ]] || { echo "BENCH_FS=ext4-loop needs root (mount -o loop)" >&2; exit 2; }
-            echo "creating a ${LOOP_GB} GiB journaled ext4 image at $B/ext4.img" >&2
-            rm -f "$B/ext4.img"
-            truncate -s "${LOOP_GB}G" "$B/ext4.img"
-            mkfs.ext4 -q -F -j "$B/ext4.img"
-            mkdir -p "$LOOP_MNT"
-            mount -o loop "$B/ext4.img" "$LOOP_MNT"
-        fi
-        TOP=$LOOP_MNT
-        RES=$B/results-ext4-loop
-        ;;
-    *) echo "BENCH_FS must be native or ext4-loop" >&2; exit 2 ;;
-esac
 WS=$TOP/ws
 case $SERVER_FS in
     tmpfs) SRV=${SERVER_DIR:-/dev/shm/rvc-remote-bench-s3}/$BENCH_FS ;;
@@ -126,15 +94,6 @@ case $SERVER_FS in
 esac
 SITE=$TOP/dvc-site
 mkdir -p "$DATA" "$WS" "$RES" "$B/bin" "$SITE" "$SRV"
-
-export DVC_NO_ANALYTICS=1
-export GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
-
-if [[ -t 1 ]]; then HF_STYLE=full; else HF_STYLE=basic; fi
-log() { printf '\n=== %s\n' "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || { echo "missing $1: $2" >&2; exit 1; }; }
 
 check_tools() {
     need hyperfine "apt-get install -y hyperfine"

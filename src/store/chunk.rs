@@ -59,10 +59,7 @@ pub fn encode(data: &[u8], whole_file: bool) -> Vec<u8> {
 
 /// Decode a stored chunk and check it against `id`.
 pub fn decode(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
-    let data = match stored.split_first() {
-        Some((&RAW, rest)) => rest.to_vec(),
-        _ => decode_body(stored).map_err(|actual| corrupt(id, actual))?,
-    };
+    let data = decode_body(stored).map_err(|actual| corrupt(id, actual))?;
     check(&data, id)?;
     Ok(data)
 }
@@ -80,7 +77,8 @@ pub fn decode_owned(mut stored: Vec<u8>, id: &Id) -> Result<Vec<u8>> {
     }
 }
 
-/// The decoded bytes of a compressed chunk; what is wrong otherwise.
+/// The decoded bytes of a stored chunk (a copy, for a raw one); what is
+/// wrong otherwise.
 fn decode_body(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
     match stored.split_first() {
         Some((&RAW, rest)) => Ok(rest.to_vec()),
