@@ -4,9 +4,12 @@
 //! * A **rows hash** is BLAKE3 of the canonical row stream of a row file
 //!   (`.csv .tsv .jsonl .ndjson .txt`, optionally `.gz` or `.zst`): the file
 //!   decompressed, each `\r\n` replaced by `\n` in one left-to-right pass, and
-//!   a final `\n` added when the last row lacks one. The row count is the
-//!   number of `\n` in that stream. For a file that is already canonical the
-//!   rows hash equals the file id and costs only a scan for `\r\n`.
+//!   a final `\n` added when the last row lacks one. For a file that is
+//!   already canonical the rows hash equals the file id and costs only a
+//!   scan for `\r\n`.
+//! * The **row count** counts data rows of that stream ([`RowCounter`]):
+//!   blank lines are not rows, a CSV or TSV header is not a row, and a
+//!   newline inside a quoted CSV/TSV field does not end one.
 //! * Tree ids live in [`crate::tree`].
 //!
 //! The formats are specified in `docs/format.md`, with test vectors in
@@ -95,15 +98,18 @@ pub(crate) fn hash_mapped(map: &memmap2::Mmap) -> Id {
 /// `name` says it is a row file. `path` is only used in error messages.
 pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> {
     let id = hash_bytes(data);
+    let kind = RowKind::of(name);
     let rows = match row_format(name) {
         None => None,
         // An empty file holds no rows, whatever its suffix promises.
         Some(_) if data.is_empty() => Some(Rows { count: 0, hash: id }),
-        Some(RowFormat::Plain) => Some(plain_rows(data, id)),
+        Some(RowFormat::Plain) => Some(plain_rows(data, id, kind)),
         Some(RowFormat::Gzip) => Some(
-            stream_rows(flate2::read::MultiGzDecoder::new(data)).map_err(|e| Error::Rows {
-                path: path.to_path_buf(),
-                message: format!("not a valid gzip stream ({e})"),
+            stream_rows(flate2::read::MultiGzDecoder::new(data), kind).map_err(|e| {
+                Error::Rows {
+                    path: path.to_path_buf(),
+                    message: format!("not a valid gzip stream ({e})"),
+                }
             })?,
         ),
         Some(RowFormat::Zstd) => {
@@ -112,7 +118,7 @@ pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> 
                     path: path.to_path_buf(),
                     message: e.to_string(),
                 })?;
-            Some(stream_rows(decoder).map_err(|e| Error::Rows {
+            Some(stream_rows(decoder, kind).map_err(|e| Error::Rows {
                 path: path.to_path_buf(),
                 message: format!("not a valid zstd stream ({e})"),
             })?)
@@ -166,24 +172,8 @@ pub(crate) fn read_all(mut file: &File, len: u64, path: &Path) -> Result<Vec<u8>
     Ok(buf)
 }
 
-/// How many bytes of `data` equal `byte`, eight at a time.
-pub(crate) fn count_byte(data: &[u8], byte: u8) -> u64 {
-    const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let pattern = u64::from_ne_bytes([byte; 8]);
-    let mut words = data.chunks_exact(8);
-    let mut n = 0u64;
-    for w in &mut words {
-        // A byte of `x` is zero exactly where `w` has `byte`; the high bit of
-        // `t` is set exactly for the zero bytes of `x`.
-        let x = u64::from_ne_bytes(w.try_into().expect("8 bytes")) ^ pattern;
-        let t = !((x & LO).wrapping_add(LO) | x | LO);
-        n += u64::from(t.count_ones());
-    }
-    n + words.remainder().iter().filter(|&&b| b == byte).count() as u64
-}
-
 /// Rows of an uncompressed row file whose id is `id`.
-fn plain_rows(data: &[u8], id: Id) -> Rows {
+fn plain_rows(data: &[u8], id: Id, kind: RowKind) -> Rows {
     const PART: usize = 1 << 20;
     let has_crlf = || {
         // Look for "\r\n" inside each part, and across part boundaries.
@@ -196,17 +186,21 @@ fn plain_rows(data: &[u8], id: Id) -> Rows {
     };
     let canonical = data.last().is_none_or(|&b| b == b'\n') && !has_crlf();
     if canonical {
-        let count = data.par_chunks(PART).map(|c| count_byte(c, b'\n')).sum();
-        return Rows { count, hash: id };
+        let mut counter = RowCounter::new(kind);
+        counter.feed(data);
+        return Rows {
+            count: counter.finish(),
+            hash: id,
+        };
     }
-    let mut canon = Canonicalizer::default();
+    let mut canon = Canonicalizer::new(kind);
     canon.feed(data);
     canon.finish()
 }
 
 /// Rows of a decompressed stream.
-fn stream_rows(mut reader: impl Read) -> io::Result<Rows> {
-    let mut canon = Canonicalizer::default();
+fn stream_rows(mut reader: impl Read, kind: RowKind) -> io::Result<Rows> {
+    let mut canon = Canonicalizer::new(kind);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match reader.read(&mut buf) {
@@ -220,20 +214,30 @@ fn stream_rows(mut reader: impl Read) -> io::Result<Rows> {
     Ok(canon.finish())
 }
 
-/// Turns arbitrary bytes into the canonical row stream while hashing it.
-/// Output is gathered in a buffer so BLAKE3 sees large inputs (one update
-/// per short row would keep it off its wide SIMD path).
-#[derive(Default)]
+/// Turns arbitrary bytes into the canonical row stream while hashing it and
+/// counting its rows. Output is gathered in a buffer so BLAKE3 sees large
+/// inputs (one update per short row would keep it off its wide SIMD path).
 pub struct Canonicalizer {
     hasher: blake3::Hasher,
     buf: Vec<u8>,
     /// A `\r` seen at the end of the previous piece, not yet written.
     pending_cr: bool,
     last: Option<u8>,
-    count: u64,
+    counter: RowCounter,
 }
 
 impl Canonicalizer {
+    /// A canonicalizer counting rows as `kind` defines them.
+    pub fn new(kind: RowKind) -> Canonicalizer {
+        Canonicalizer {
+            hasher: blake3::Hasher::new(),
+            buf: Vec::new(),
+            pending_cr: false,
+            last: None,
+            counter: RowCounter::new(kind),
+        }
+    }
+
     /// Feed the next piece of the (decompressed) file.
     pub fn feed(&mut self, mut data: &[u8]) {
         if data.is_empty() {
@@ -269,7 +273,7 @@ impl Canonicalizer {
     }
 
     fn flush(&mut self) {
-        self.count += count_byte(&self.buf, b'\n');
+        self.counter.feed(&self.buf);
         self.hasher.update(&self.buf);
         self.buf.clear();
     }
@@ -285,9 +289,172 @@ impl Canonicalizer {
         }
         self.flush();
         Rows {
-            count: self.count,
+            count: self.counter.finish(),
             hash: self.hasher.finalize().into(),
         }
+    }
+}
+
+/// How a row file's rows are delimited, from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    /// `.jsonl`, `.ndjson`, `.txt`: a row is a line that is not blank.
+    Lines,
+    /// `.csv` (`,`) and `.tsv` (tab): a row is a record that is not blank;
+    /// the first record is the header, and a field that starts with `"` may
+    /// hold newlines up to its closing `"` (`""` inside it is a quote).
+    Delimited(u8),
+}
+
+impl RowKind {
+    /// The kind of the row file `name` (any compression suffix removed).
+    pub fn of(name: &str) -> RowKind {
+        let lower = name.to_ascii_lowercase();
+        let stem = lower
+            .strip_suffix(".gz")
+            .or_else(|| lower.strip_suffix(".zst"))
+            .unwrap_or(&lower);
+        if stem.ends_with(".csv") {
+            RowKind::Delimited(b',')
+        } else if stem.ends_with(".tsv") {
+            RowKind::Delimited(b'\t')
+        } else {
+            RowKind::Lines
+        }
+    }
+}
+
+/// Where a delimited-row parser stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    /// At the start of a field: a `"` here opens a quoted field.
+    Start,
+    /// Inside an unquoted field.
+    Plain,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a `"` inside a quoted field: another `"` is an escaped
+    /// quote, anything else closes the field.
+    QuoteInQuoted,
+}
+
+/// Counts the data rows of a canonical row stream fed in pieces (see
+/// [`RowKind`]). A line holding only spaces and tabs is blank.
+pub struct RowCounter {
+    kind: RowKind,
+    field: Field,
+    /// Whether the record being read has a byte other than space or tab.
+    filled: bool,
+    /// Whether a CSV/TSV header has been seen (and not counted).
+    header_seen: bool,
+    count: u64,
+}
+
+fn is_blank_byte(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+impl RowCounter {
+    pub fn new(kind: RowKind) -> RowCounter {
+        RowCounter {
+            kind,
+            field: Field::Start,
+            filled: false,
+            header_seen: false,
+            count: 0,
+        }
+    }
+
+    /// A record ended: count it unless it is blank or the header.
+    fn end_record(&mut self) {
+        if self.filled {
+            if matches!(self.kind, RowKind::Delimited(_)) && !self.header_seen {
+                self.header_seen = true;
+            } else {
+                self.count += 1;
+            }
+        }
+        self.filled = false;
+        self.field = Field::Start;
+    }
+
+    /// Feed the next piece of the canonical stream.
+    pub fn feed(&mut self, data: &[u8]) {
+        match self.kind {
+            RowKind::Lines => self.feed_lines(data),
+            RowKind::Delimited(delim) => self.feed_delimited(data, delim),
+        }
+    }
+
+    fn feed_lines(&mut self, data: &[u8]) {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            self.filled |= !data[start..nl].iter().all(|&b| is_blank_byte(b));
+            self.end_record();
+            start = nl + 1;
+        }
+        self.filled |= !data[start..].iter().all(|&b| is_blank_byte(b));
+    }
+
+    fn feed_delimited(&mut self, data: &[u8], delim: u8) {
+        // Without a quote to open a field, records are lines.
+        if self.field != Field::Quoted
+            && self.field != Field::QuoteInQuoted
+            && memchr::memchr(b'"', data).is_none()
+        {
+            self.feed_lines(data);
+            // A trailing partial line leaves the parser inside a field.
+            if data.last().is_some_and(|&b| b != b'\n') {
+                self.field = if data.last() == Some(&delim) {
+                    Field::Start
+                } else {
+                    Field::Plain
+                };
+            }
+            return;
+        }
+        let mut i = 0;
+        while i < data.len() {
+            let b = data[i];
+            match self.field {
+                Field::Quoted => {
+                    // Skip to the next quote: newlines and delimiters are content.
+                    self.filled = true;
+                    match memchr::memchr(b'"', &data[i..]) {
+                        Some(off) => {
+                            i += off + 1;
+                            self.field = Field::QuoteInQuoted;
+                        }
+                        None => i = data.len(),
+                    }
+                    continue;
+                }
+                Field::QuoteInQuoted if b == b'"' => self.field = Field::Quoted,
+                _ if b == b'\n' => self.end_record(),
+                _ if b == delim => {
+                    self.filled = true;
+                    self.field = Field::Start;
+                }
+                Field::Start if b == b'"' => {
+                    self.filled = true;
+                    self.field = Field::Quoted;
+                }
+                _ => {
+                    self.filled |= !is_blank_byte(b);
+                    self.field = Field::Plain;
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// The number of data rows seen.
+    pub fn finish(mut self) -> u64 {
+        // An unterminated quoted field at the end still ends its record.
+        if self.filled {
+            self.end_record();
+        }
+        self.count
     }
 }
 
@@ -296,7 +463,7 @@ mod tests {
     use super::*;
 
     fn rows_of(data: &[u8]) -> Rows {
-        let mut c = Canonicalizer::default();
+        let mut c = Canonicalizer::new(RowKind::Lines);
         c.feed(data);
         c.finish()
     }
@@ -316,27 +483,11 @@ mod tests {
         if out.last().is_some_and(|&b| b != b'\n') {
             out.push(b'\n');
         }
-        let count = out.iter().filter(|&&b| b == b'\n').count() as u64;
+        let count = out
+            .split(|&b| b == b'\n')
+            .filter(|l| l.iter().any(|&b| b != b' ' && b != b'\t'))
+            .count() as u64;
         (count, blake3::hash(&out).into())
-    }
-
-    #[test]
-    fn count_byte_matches_a_plain_count() {
-        let data: Vec<u8> = (0..10_007u32)
-            .map(|i| if i % 7 == 0 { b'\n' } else { (i % 251) as u8 })
-            .collect();
-        for start in 0..9 {
-            let slice = &data[start..];
-            let plain = slice.iter().filter(|&&b| b == b'\n').count() as u64;
-            assert_eq!(count_byte(slice, b'\n'), plain);
-        }
-        assert_eq!(
-            count_byte(
-                &[0x0a, 0x8a, 0x0b, 0x09, 0x0a, 0xff, 0x00, 0x0a, 0x0a],
-                b'\n'
-            ),
-            4
-        );
     }
 
     #[test]
@@ -354,7 +505,54 @@ mod tests {
         let data = b"a,b\n1,2\n";
         let d = digest_bytes(data, "t.csv", Path::new("t.csv")).unwrap();
         assert_eq!(d.rows.unwrap().hash, d.id);
-        assert_eq!(d.rows.unwrap().count, 2);
+        // The header is not a row.
+        assert_eq!(d.rows.unwrap().count, 1);
+    }
+
+    fn count(kind: RowKind, data: &[u8]) -> u64 {
+        let mut c = RowCounter::new(kind);
+        c.feed(data);
+        c.finish()
+    }
+
+    #[test]
+    fn regression_row_counts_are_data_rows_not_lines() {
+        let csv = RowKind::Delimited(b',');
+        let tsv = RowKind::Delimited(b'\t');
+        assert_eq!(count(csv, b"id,text\n1,a\n2,b\n"), 2);
+        assert_eq!(count(csv, b"id,text\n"), 0);
+        assert_eq!(count(csv, b""), 0);
+        assert_eq!(count(csv, b"\n\nid,text\n\n1,a\n  \n"), 1);
+        // A quoted field may hold newlines, delimiters and escaped quotes.
+        assert_eq!(
+            count(csv, b"id,text\n1,\"two\nlines, \"\"quoted\"\"\"\n2,x\n"),
+            2
+        );
+        // A quote inside an unquoted field is content.
+        assert_eq!(count(csv, b"id,text\n1,5\" disk\n2,6\" disk\n"), 2);
+        assert_eq!(count(tsv, b"a\tb\n1\t\"x\ny\"\n"), 1);
+        // A record of empty fields is not blank.
+        assert_eq!(count(csv, b"a,b\n,\n"), 1);
+        let lines = RowKind::Lines;
+        assert_eq!(count(lines, b"{\"a\":1}\n\n{\"a\":2}\n \t\n"), 2);
+        assert_eq!(count(lines, b"x"), 1);
+        assert_eq!(RowKind::of("T.CSV.GZ"), csv);
+        assert_eq!(RowKind::of("t.tsv.zst"), tsv);
+        assert_eq!(RowKind::of("t.jsonl"), lines);
+    }
+
+    #[test]
+    fn row_counts_do_not_depend_on_how_the_stream_is_cut() {
+        let data: &[u8] = b"h1,h2\n\"a\nb\",c\n\n\"\"\"q\"\"\",\"\"\n x,y\n\"open\n,still\",z\n";
+        let kind = RowKind::Delimited(b',');
+        let whole = count(kind, data);
+        assert_eq!(whole, 4);
+        for cut in 0..data.len() {
+            let mut c = RowCounter::new(kind);
+            c.feed(&data[..cut]);
+            c.feed(&data[cut..]);
+            assert_eq!(c.finish(), whole, "cut at {cut}");
+        }
     }
 
     #[test]
@@ -377,7 +575,7 @@ mod tests {
 
     #[test]
     fn split_crlf_across_feeds() {
-        let mut c = Canonicalizer::default();
+        let mut c = Canonicalizer::new(RowKind::Lines);
         c.feed(b"a\r");
         c.feed(b"\nb\r");
         c.feed(b"\r");

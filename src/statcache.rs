@@ -10,7 +10,8 @@
 //! The cache is local state under `.rvc/state/`: a damaged or foreign file is
 //! treated as empty, which costs re-hashing but never gives a wrong answer.
 //!
-//! Format (little-endian): magic `RVCSTAT1`, entry count (u64), then per
+//! Format (little-endian): magic `RVCSTAT2` (version 2: row counts are data
+//! rows; a version-1 file is treated as empty), entry count (u64), then per
 //! entry: path length (u32), path bytes, size, mtime ns, ctime ns, inode
 //! (u64/i64 each), the 32-byte id, a rows flag byte, and when set the row
 //! count (u64) and 32-byte rows hash.
@@ -25,7 +26,7 @@ use crate::error::{IoContext, Result};
 use crate::hash::Rows;
 use crate::id::Id;
 
-const MAGIC: &[u8; 8] = b"RVCSTAT1";
+const MAGIC: &[u8; 8] = b"RVCSTAT2";
 
 /// The parts of a file's metadata that change whenever its content does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

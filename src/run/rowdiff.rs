@@ -59,16 +59,13 @@ pub fn stored_rows(store: &Store, id: &Id, name: &str) -> Result<Option<Vec<u8>>
     Ok(Some(text))
 }
 
-/// Split canonicalised text into rows.
+/// Split canonicalised text into rows. Blank lines are not rows (as in
+/// the row count), so adding or removing one changes nothing here.
 fn rows(text: &[u8]) -> Vec<&[u8]> {
-    let mut out: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
+    text.split(|&b| b == b'\n')
         .map(|r| r.strip_suffix(b"\r").unwrap_or(r))
-        .collect();
-    if out.last().is_some_and(|r| r.is_empty()) {
-        out.pop();
-    }
-    out
+        .filter(|r| r.iter().any(|&b| b != b' ' && b != b'\t'))
+        .collect()
 }
 
 /// Compare two row texts.
@@ -124,5 +121,6 @@ mod tests {
             }
         );
         assert_eq!(compare(b"a", b"a\n"), RowCounts::default());
+        assert_eq!(compare(b"a\n\nb\n", b"a\nb\n \n"), RowCounts::default());
     }
 }

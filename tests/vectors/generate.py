@@ -111,12 +111,55 @@ def canonical(stream):
     return out
 
 
+def data_rows(canon, name):
+    """The row count (docs/format.md, "Row count"): records that are not
+    blank (only spaces and tabs), and for .csv/.tsv not the first such
+    record (the header). In .csv/.tsv a field that starts with a double
+    quote runs to the closing quote, newlines included ("" is a quote)."""
+    stem = name.lower().removesuffix(".gz").removesuffix(".zst")
+    delim = {"csv": ",", "tsv": "\t"}.get(stem.rsplit(".", 1)[-1])
+    text = canon.decode("utf-8", errors="surrogateescape")
+    if delim is None:
+        records = text.split("\n")
+    else:
+        records, cur, i = [], [], 0
+        field_start = True
+        while i < len(text):
+            ch = text[i]
+            if ch == '"' and field_start:
+                close = i + 1
+                while True:
+                    close = text.find('"', close)
+                    if close == -1:
+                        close = len(text)
+                        break
+                    if text.startswith('""', close):
+                        close += 2
+                        continue
+                    break
+                cur.append(text[i:close + 1])
+                i = close + 1
+                field_start = False
+                continue
+            if ch == "\n":
+                records.append("".join(cur))
+                cur = []
+                field_start = True
+            else:
+                cur.append(ch)
+                field_start = ch == delim
+            i += 1
+        records.append("".join(cur))
+    filled = [r for r in records if r.strip(" \t")]
+    return len(filled) - (1 if delim is not None and filled else 0)
+
+
 def rows_of(data, name):
     fmt = row_format(name)
     if fmt is None:
         return None
     c = canonical(decompress(data, fmt))
-    return {"count": c.count(b"\n"), "hash": file_id(c)}, c
+    return {"count": data_rows(c, name), "hash": file_id(c)}, c
 
 
 def listing_of(entries):
@@ -258,7 +301,14 @@ ROWS_INPUTS = [
     ("lone \\r alone: \\r then an added \\n", "t.csv", U("\r"), None),
     ("final \\r without \\n", "t.csv", U("x\r"), None),
     ("\\n\\r: the \\r is a row of its own", "t.csv", U("\n\r"), None),
-    ("empty rows count", "t.csv", U("\n\n\r\n"), None),
+    ("blank lines are not rows", "t.csv", U("\n\n\r\n"), None),
+    ("a CSV header is not a row", "t.csv", U("id,text\n"), None),
+    ("blank lines around CSV rows", "t.csv", U("\nid,text\n\n1,a\n \t\n2,b\n"), None),
+    ("quoted CSV field with newlines and quotes", "t.csv",
+     U('id,text\r\n1,"two\r\nlines, ""quoted"""\r\n2,"x"\r\n'), None),
+    ("a quote inside an unquoted field is content", "t.csv", U('id,size\n1,5" disk\n2,6" disk\n'), None),
+    ("quoted TSV field", "t.tsv", U('a\tb\n1\t"x\ny"\n'), None),
+    ("blank JSONL lines are not records", "t.jsonl", U('{"a":1}\n\n{"a":2}\n  \n'), None),
     ("\\r\\n\\r\\n", "t.csv", U("\r\n\r\n"), None),
     ("unicode rows", "t.jsonl", U('{"t":"héllo"}\r\n{"t":"wörld 🤗"}'), None),
     ("tsv", "t.tsv", U("a\tb\r\n"), None),
