@@ -54,7 +54,7 @@ impl Repo {
             )?;
             write(
                 &staging.join(".gitignore"),
-                "# Written by rvc init: local state that must not be committed.\n/config.local.toml\n/cache/\n/state/\n",
+                "# Written by rvc init: local state that must not be committed.\n/config.local.toml\n/cache/\n/state/\n/plots.html\n",
             )?;
             fs::rename(&staging, &rvc).at("create", &rvc)
         };
@@ -263,6 +263,22 @@ fn escape_gitignore(name: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whether git has the repository-relative file `rel` committed as it is
+/// now (false outside git, for an untracked file, or a modified one).
+pub fn git_has_committed(repo: &Repo, rel: &str) -> bool {
+    let Ok(git) = git2::Repository::discover(repo.root()) else {
+        return false;
+    };
+    let Some(work) = git.workdir().and_then(|w| fs::canonicalize(w).ok()) else {
+        return false;
+    };
+    let Ok(in_git) = repo.abs(rel).strip_prefix(&work).map(Path::to_path_buf) else {
+        return false;
+    };
+    git.status_file(&in_git)
+        .is_ok_and(|s| s == git2::Status::CURRENT)
 }
 
 /// The root of the git work tree containing `dir`, if any.

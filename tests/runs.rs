@@ -565,3 +565,132 @@ fn runs_sort_naturally_and_diff_pairs_a_lone_output_on_each_side() {
     assert_eq!(outputs[0]["path_before"], "ckpts/checkpoint-200");
     assert_eq!(outputs[0]["path"], "ckpts/checkpoint-2000");
 }
+
+/// Write what an HF Trainer leaves in `out/NAME`: two checkpoints of eight
+/// files each, with a trainer_state.json whose history grows.
+fn hf_checkpoints(ws: &Workspace, name: &str, loss: f64) {
+    for (i, step) in [100u64, 200].into_iter().enumerate() {
+        let dir = format!("out/{name}/checkpoint-{step}");
+        for f in [
+            "model.safetensors",
+            "optimizer.pt",
+            "scheduler.pt",
+            "rng_state.pth",
+            "training_args.bin",
+            "config.json",
+            "generation_config.json",
+        ] {
+            ws.write(&format!("{dir}/{f}"), common::noise(2000, step + i as u64));
+        }
+        let points: Vec<(u64, f64)> = (1..=step / 100)
+            .map(|s| (s * 100, loss + 1.0 / s as f64))
+            .collect();
+        ws.write(
+            &format!("{dir}/trainer_state.json"),
+            trainer_state(&points, loss),
+        );
+        // The newest checkpoint is written last.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn regression_a_runs_own_checkpoints_do_not_make_it_dirty() {
+    let ws = repo();
+    ws.write("data/x.jsonl", "{\"t\": 1}\n");
+    ws.write("train.py", "print(1)\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "data"]);
+    hf_checkpoints(&ws, "run-1", 1.0);
+    // Only the last checkpoint is an output; checkpoint-100 stays behind,
+    // untracked, beside it, and the metrics are a glob.
+    ws.rvc(&[
+        "lock",
+        "run-1",
+        "--input",
+        "data",
+        "--output",
+        "out/run-1/checkpoint-200",
+        "--metrics",
+        "out/run-1/checkpoint-*/trainer_state.json",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "next: git add .rvc/runs/run-1.lock out/run-1/.gitignore",
+    ));
+    let one = ws.json(&["show", "run-1"]);
+    assert_eq!(one["lock"]["code"]["dirty"], false, "{one}");
+    assert_eq!(
+        one["lock"]["metrics"]["sources"],
+        serde_json::json!(["out/run-1/checkpoint-200/trainer_state.json"]),
+        "the newest trainer_state.json of the glob: {one}"
+    );
+    assert_eq!(one["lock"]["metrics"]["steps"], 200);
+
+    // A later run is not dirtied by run-1's leftovers, nor by the plots
+    // page written with the defaults; a real code change still counts.
+    ws.rvc(&["plots"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote .rvc/plots.html"));
+    assert!(ws.path(".rvc/plots.html").is_file());
+    hf_checkpoints(&ws, "run-2", 0.5);
+    ws.write("train.py", "print(2)\n");
+    // A metrics directory stands for its newest trainer_state.json.
+    ws.rvc(&[
+        "lock",
+        "run-2",
+        "--input",
+        "data",
+        "--output",
+        "out/run-2",
+        "--metrics",
+        "out/run-2",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("out/.gitignore"));
+    let two = ws.json(&["show", "run-2"]);
+    assert_eq!(two["lock"]["code"]["dirty"], true);
+    assert_eq!(
+        two["lock"]["code"]["changed"],
+        serde_json::json!(["train.py"]),
+        "{two}"
+    );
+    assert_eq!(
+        two["lock"]["metrics"]["sources"],
+        serde_json::json!(["out/run-2/checkpoint-200/trainer_state.json"])
+    );
+    // A glob that matches nothing is an error when given as a flag.
+    ws.rvc(&[
+        "lock",
+        "run-3",
+        "--metrics",
+        "out/run-3/checkpoint-*/trainer_state.json",
+    ])
+    .assert()
+    .failure()
+    .stderr(predicate::str::contains("out/run-3/checkpoint-*"));
+}
+
+#[test]
+fn regression_a_run_with_nothing_recorded_is_warned_about() {
+    let ws = repo();
+    ws.write("params.yaml", "lr: 0.1\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    let out = ws
+        .rvc(&["lock", "run-3", "--params", "params.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = stderr(&out);
+    for what in ["no inputs", "no outputs", "no metrics"] {
+        assert!(err.contains(what), "{what}: {err}");
+    }
+    assert!(err.contains("[run] in .rvc/config.toml"), "{err}");
+}

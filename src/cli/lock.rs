@@ -66,6 +66,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         print_json(&serde_json::json!({
             "run": l.run.name, "run_id": r.run.id, "lockfile": r.run.file,
             "stored": r.stored, "hashed": r.hashed, "warnings": r.warnings,
+            "for_git": r.for_git,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -134,7 +135,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         );
     }
     if repo.in_git() {
-        eprintln!("next: git add {}", r.run.file);
+        eprintln!("next: git add {}", r.for_git.join(" "));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,14 +18,10 @@ pub struct Args {
     #[arg(long = "metric", value_name = "NAME")]
     metrics: Vec<String>,
     /// Where to write: FILE.html for the page, FILE.svg or FILE.png for one
-    /// chart (the first: `--metric` chooses it).
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "FILE",
-        default_value = "plots.html"
-    )]
-    output: PathBuf,
+    /// chart (the first: `--metric` chooses it). Default: the page at
+    /// .rvc/plots.html, which git ignores.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
     /// The most points drawn per curve; longer series are downsampled (LTTB).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     max_points: u32,
@@ -43,10 +39,22 @@ enum Format {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let out = cwd.join(&args.output);
-    let shown = args.output.display().to_string();
-    let ext = args
-        .output
+    let repo = rvc::Repo::discover(cwd)?;
+    // The default page lives where git ignores it, so that it never makes
+    // the next run dirty.
+    let (out, shown) = match &args.output {
+        Some(o) => (cwd.join(o), o.display().to_string()),
+        None => {
+            let page = plots::default_page(&repo)?;
+            let shown = page
+                .strip_prefix(cwd)
+                .unwrap_or(&page)
+                .display()
+                .to_string();
+            (page, shown)
+        }
+    };
+    let ext = out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
@@ -88,7 +96,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         });
     }
 
-    let repo = rvc::Repo::discover(cwd)?;
     let loaded = plots::load(&repo, &args.runs)?;
     let runs = loaded.runs;
     let mut notes = loaded.notes;

@@ -26,6 +26,15 @@ use crate::repo::Repo;
 use crate::run::metrics::{self, Series};
 use crate::run::{Artifact, Run};
 
+/// Where `rvc plots` writes its page when not told: `.rvc/plots.html`,
+/// which `.rvc/.gitignore` lists (the line is added to repositories made
+/// before it was), so the page never shows as an uncommitted change.
+pub fn default_page(repo: &Repo) -> Result<std::path::PathBuf> {
+    let rel = format!("{}/plots.html", crate::repo::RVC_DIR);
+    repo.ignore_in_git(&rel)?;
+    Ok(repo.abs(&rel))
+}
+
 /// How to draw.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -32,9 +32,18 @@ fn git_err(e: git2::Error) -> Error {
 
 /// Read the code state of the git work tree containing `dir`, with the
 /// patch text of a dirty tree. `None` outside git. Paths in `skip`,
-/// relative to `dir` (the lockfile being written, the run's data), and
-/// everything below them, are left out: they are recorded as data.
-pub fn capture(dir: &Path, skip: &[String]) -> Result<Option<(CodeState, Vec<u8>)>> {
+/// relative to `dir` (the lockfile being written, the run's inputs,
+/// outputs and metrics), and everything below them, are left out: they are
+/// recorded as data. Files git does not track inside a directory of
+/// `beside` (where the run's outputs and metrics are written, such as
+/// `out/run-1` for `out/run-1/checkpoint-200`) are left out too, when git
+/// tracks nothing in that directory: a trainer's other checkpoints and logs
+/// are not code.
+pub fn capture(
+    dir: &Path,
+    skip: &[String],
+    beside: &[String],
+) -> Result<Option<(CodeState, Vec<u8>)>> {
     let repo = match git2::Repository::discover(dir) {
         Ok(r) => r,
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
@@ -50,16 +59,28 @@ pub fn capture(dir: &Path, skip: &[String]) -> Result<Option<(CodeState, Vec<u8>
                 .map(|p| p.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let skip: Vec<String> = skip
-        .iter()
-        .map(|s| {
-            if prefix.is_empty() {
-                s.clone()
-            } else {
-                format!("{prefix}/{s}")
-            }
+    let in_git = |s: &String| {
+        if prefix.is_empty() {
+            s.clone()
+        } else {
+            format!("{prefix}/{s}")
+        }
+    };
+    let skip: Vec<String> = skip.iter().map(in_git).collect();
+    let index = repo.index().map_err(git_err)?;
+    let tracks_below = |d: &str| {
+        index.iter().any(|e| {
+            let p = &e.path[..];
+            p.starts_with(d.as_bytes()) && p.get(d.len()) == Some(&b'/')
         })
+    };
+    let untracked_skip: Vec<String> = beside
+        .iter()
+        .map(in_git)
+        .filter(|d| !d.is_empty() && !tracks_below(d))
         .collect();
+    let below =
+        |p: &str, s: &str| p == s || (p.starts_with(s) && p.as_bytes().get(s.len()) == Some(&b'/'));
     let rvc_dir = if prefix.is_empty() {
         ".rvc/".to_string()
     } else {
@@ -72,9 +93,7 @@ pub fn capture(dir: &Path, skip: &[String]) -> Result<Option<(CodeState, Vec<u8>
             || p.ends_with(crate::pointer::SUFFIX)
             || p == ".gitignore"
             || p.ends_with("/.gitignore")
-            || skip.iter().any(|s| {
-                p == s || (p.starts_with(s.as_str()) && p.as_bytes().get(s.len()) == Some(&b'/'))
-            })
+            || skip.iter().any(|s| below(p, s))
     };
     let head = repo.head().ok();
     let commit = head.as_ref().and_then(|h| h.peel_to_commit().ok());
@@ -91,6 +110,11 @@ pub fn capture(dir: &Path, skip: &[String]) -> Result<Option<(CodeState, Vec<u8>
     let mut changed: Vec<String> = statuses
         .iter()
         .filter(|s| s.status() != git2::Status::CURRENT && !s.status().is_ignored())
+        .filter(|s| {
+            !(s.status() == git2::Status::WT_NEW
+                && s.path()
+                    .is_ok_and(|p| untracked_skip.iter().any(|d| below(p, d))))
+        })
         .filter_map(|s| s.path().ok().map(str::to_string))
         .filter(|p| !skipped(p))
         .collect();

@@ -43,6 +43,9 @@ pub struct LockReport {
     /// Files that had to be read (the rest came from the stat cache).
     pub hashed: u64,
     pub warnings: Vec<String>,
+    /// Files written or changed that belong in git: the lockfile, and the
+    /// `.gitignore` files that keep the outputs out of git.
+    pub for_git: Vec<String>,
 }
 
 /// Record the run described by `opts`.
@@ -85,32 +88,55 @@ pub fn lock(
     let defaults = &repo.config().run;
     // Paths from flags must exist; defaults from [run] that do not exist
     // here (a parent run has no checkpoints) are skipped with a warning.
+    // Either may be a glob (`out/{name}/checkpoint-*`).
     let mut skipped = Vec::new();
-    let mut pick = |given: &[String], default: &[String]| -> Result<Vec<String>> {
-        if !given.is_empty() {
-            return given
-                .iter()
-                .map(|p| repo.relative(cwd, Path::new(p)))
-                .collect();
-        }
+    let mut pick = |given: &[String], default: &[String], what: Role| -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for p in default {
-            let p = p.replace("{name}", name);
-            match repo.relative(repo.root(), Path::new(&p)) {
-                Ok(rel) if std::fs::symlink_metadata(repo.abs(&rel)).is_ok() => out.push(rel),
-                Ok(_) | Err(Error::PathNotFound { .. }) => skipped.push(format!(
-                    "{p} (from [run] in .rvc/config.toml) does not exist; not recorded"
-                )),
-                Err(e) => return Err(e),
+        if !given.is_empty() {
+            for p in given {
+                let found = expand(repo, cwd, p, what)?;
+                if found.is_empty() {
+                    return Err(Error::PathNotFound { path: p.into() });
+                }
+                out.extend(found);
+            }
+        } else {
+            for p in default {
+                let p = p.replace("{name}", name);
+                let found = expand(repo, repo.root(), &p, what)?;
+                if found.is_empty() {
+                    skipped.push(format!(
+                        "{p} (from [run] in .rvc/config.toml) {}; not recorded",
+                        if has_glob(&p) {
+                            "matches nothing"
+                        } else {
+                            "does not exist"
+                        }
+                    ));
+                }
+                out.extend(found);
             }
         }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
         Ok(out)
     };
-    let inputs = pick(&opts.inputs, &defaults.inputs)?;
-    let outputs = pick(&opts.outputs, &defaults.outputs)?;
-    let params_files = pick(&opts.params, &defaults.params)?;
-    let metrics_files = pick(&opts.metrics, &defaults.metrics)?;
+    let inputs = pick(&opts.inputs, &defaults.inputs, Role::Data)?;
+    let outputs = pick(&opts.outputs, &defaults.outputs, Role::Data)?;
+    let params_files = pick(&opts.params, &defaults.params, Role::File)?;
+    let metrics_files = pick(&opts.metrics, &defaults.metrics, Role::Metrics)?;
     let mut warnings = skipped;
+    for (list, what, flag, key) in [
+        (&inputs, "inputs", "--input PATH", "inputs"),
+        (&outputs, "outputs", "--output PATH", "outputs"),
+        (&metrics_files, "metrics", "--metrics FILE", "metrics"),
+    ] {
+        if list.is_empty() {
+            warnings.push(format!(
+                "the run records no {what}: give {flag}, or set `{key} = [...]` under [run] in .rvc/config.toml"
+            ));
+        }
+    }
 
     // Parse params and metrics before storing anything: a bad file fails fast.
     let mut all_params = params::Params::new();
@@ -126,11 +152,33 @@ pub fn lock(
         }
     }
 
+    // What the run records as data is not code, and neither are the
+    // trainer's other files beside its outputs and metrics.
     let skip: Vec<String> = std::iter::once(rel_lockfile.clone())
         .chain(inputs.iter().cloned())
         .chain(outputs.iter().cloned())
+        .chain(metrics_files.iter().cloned())
         .collect();
-    let code = match code::capture(repo.root(), &skip)? {
+    // The same holds beside the outputs of the runs recorded before (their
+    // other checkpoints stay behind, untracked). An unreadable lockfile is
+    // reported by the commands that read it, not here.
+    let earlier: Vec<String> = super::all(repo)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|r| {
+            let outs = r.lock.outputs.into_iter().map(|a| a.path);
+            outs.chain(r.lock.metrics.sources).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut beside: Vec<String> = outputs
+        .iter()
+        .chain(&metrics_files)
+        .chain(&earlier)
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect();
+    beside.sort();
+    beside.dedup();
+    let code = match code::capture(repo.root(), &skip, &beside)? {
         Some(c) => Some(c),
         None => {
             warnings.push("not inside a git repository: the run records no code state".into());
@@ -217,8 +265,17 @@ pub fn lock(
         })?;
     }
     repo::write_atomic(&path, text.as_bytes())?;
+    let mut for_git = vec![rel_lockfile.clone()];
     for out in &outputs {
-        repo.ignore_in_git(out)?;
+        let changed = repo.ignore_in_git(out)?;
+        let gitignore = match out.rsplit_once('/') {
+            Some((d, _)) => format!("{d}/.gitignore"),
+            None => ".gitignore".to_string(),
+        };
+        if (changed || !repo::git_has_committed(repo, &gitignore)) && !for_git.contains(&gitignore)
+        {
+            for_git.push(gitignore);
+        }
     }
     cache.save()?;
     let run = Run {
@@ -231,6 +288,7 @@ pub fn lock(
         stored,
         hashed,
         warnings,
+        for_git,
     })
 }
 
@@ -270,4 +328,124 @@ fn file_times<'a>(
         }
     }
     (oldest.map(super::rfc3339), newest.map(super::rfc3339))
+}
+
+/// What a path given to `lock` names, for [`expand`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// An input or output: a file or a directory, stored as it is.
+    Data,
+    /// A params file.
+    File,
+    /// A metrics source: a file, or a directory holding trainer_state.json.
+    Metrics,
+}
+
+fn has_glob(p: &str) -> bool {
+    p.contains(['*', '?', '['])
+}
+
+/// The repository-relative paths `pattern` (relative to `base`) names: the
+/// path itself, or every match of a glob in natural order. Of several
+/// `trainer_state.json` files found for metrics (one per HF checkpoint,
+/// each holding the history up to it), only the newest is read; a metrics
+/// directory stands for the newest `trainer_state.json` in it or in its
+/// subdirectories.
+fn expand(repo: &Repo, base: &Path, pattern: &str, role: Role) -> Result<Vec<String>> {
+    let mut found: Vec<String> = if has_glob(pattern) {
+        let full = if Path::new(pattern).is_absolute() {
+            pattern.to_string()
+        } else {
+            format!(
+                "{}/{pattern}",
+                glob::Pattern::escape(&base.to_string_lossy())
+            )
+        };
+        let paths = glob::glob(&full).map_err(|e| Error::Input {
+            path: pattern.to_string(),
+            line: None,
+            message: format!("not a valid glob: {e}"),
+        })?;
+        let mut out = Vec::new();
+        for p in paths.flatten() {
+            out.push(repo.relative(base, &p)?);
+        }
+        out.sort_by(|a, b| super::natural_cmp(a, b));
+        out
+    } else {
+        match repo.relative(base, Path::new(pattern)) {
+            Ok(rel) if std::fs::symlink_metadata(repo.abs(&rel)).is_ok() => vec![rel],
+            Ok(_) | Err(Error::PathNotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        }
+    };
+    if role != Role::Metrics {
+        return Ok(found);
+    }
+    let mut states = Vec::new();
+    let mut others = Vec::new();
+    for rel in found.drain(..) {
+        let abs = repo.abs(&rel);
+        if abs.is_dir() {
+            let mut inside = Vec::new();
+            trainer_states(&abs, 2, &mut inside);
+            if inside.is_empty() {
+                return Err(Error::Input {
+                    path: rel,
+                    line: None,
+                    message: "this metrics directory holds no trainer_state.json".into(),
+                });
+            }
+            for p in inside {
+                states.push(repo.relative(repo.root(), &p)?);
+            }
+        } else if rel.rsplit('/').next() == Some("trainer_state.json") {
+            states.push(rel);
+        } else {
+            others.push(rel);
+        }
+    }
+    let newest = states.into_iter().max_by_key(|rel| {
+        let modified = std::fs::metadata(repo.abs(rel))
+            .and_then(|m| m.modified())
+            .ok();
+        (modified, NaturalKey(rel.clone()))
+    });
+    others.extend(newest);
+    Ok(others)
+}
+
+/// Orders names as [`super::natural_cmp`] does (ties between equal mtimes
+/// go to the highest checkpoint number).
+#[derive(PartialEq, Eq)]
+struct NaturalKey(String);
+
+impl PartialOrd for NaturalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NaturalKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        super::natural_cmp(&self.0, &other.0)
+    }
+}
+
+/// Every `trainer_state.json` in `dir` and its subdirectories, `depth`
+/// levels down.
+fn trainer_states(dir: &Path, depth: u32, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            if depth > 0 {
+                trainer_states(&p, depth - 1, out);
+            }
+        } else if e.file_name() == "trainer_state.json" {
+            out.push(p);
+        }
+    }
 }
