@@ -95,7 +95,11 @@ pub enum Error {
     },
 
     #[error("no run named `{name}` (and no run id starts with it)")]
-    UnknownRun { name: String },
+    UnknownRun {
+        name: String,
+        /// Existing run names close to it.
+        similar: Vec<String>,
+    },
 
     #[error("run `{name}` already exists ({path})")]
     RunExists { name: String, path: String },
@@ -143,8 +147,12 @@ pub enum Error {
     #[error("{} already exists and is not empty", path.display())]
     DestinationExists { path: PathBuf },
 
-    #[error("`{arg}` is not a tracked path, a pointer file or a run")]
-    UnknownTarget { arg: String },
+    #[error("`{arg}` is not a tracked path, a pointer file, a run or a stored id")]
+    UnknownTarget {
+        arg: String,
+        /// Run names close to it.
+        similar: Vec<String>,
+    },
 
     #[error("no remote given{}", if configured.is_empty() { " and none is configured".to_string() } else { format!(", and no default among {}", configured.join(", ")) })]
     NoRemote { configured: Vec<String> },
@@ -155,6 +163,28 @@ pub enum Error {
     #[error("remote `{name}`: {message}")]
     BadRemote { name: String, message: String },
 
+    #[error("`{prefix}` is too short for an id prefix: use at least {min} hex digits")]
+    PrefixTooShort {
+        prefix: String,
+        min: usize,
+        /// Runs and objects it would match, for the hint.
+        candidates: Vec<String>,
+    },
+
+    #[error("{} is inside {}, which {} tracks as one directory", path.display(), dir, pointer.display())]
+    InsideTracked {
+        path: PathBuf,
+        /// The tracked directory, repository-relative.
+        dir: String,
+        pointer: PathBuf,
+    },
+
+    #[error("{} is tracked by git", path.display())]
+    TrackedByGit { path: PathBuf, files: Vec<String> },
+
+    #[error("interrupted{}", if kept_objects > &0 { format!("; the {kept_objects} objects already stored were kept") } else { String::new() })]
+    Interrupted { kept_objects: u64 },
+
     #[error("remote `{remote}`: cannot {message}")]
     Remote {
         remote: String,
@@ -164,6 +194,96 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable snake_case name for the kind of error, for `--json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::NotARepo { .. } => "not_a_repo",
+            Error::AlreadyInitialized { .. } => "already_initialized",
+            Error::PathNotFound { .. } => "path_not_found",
+            Error::OutsideRepo { .. } => "outside_repo",
+            Error::InsideRvcDir { .. } => "inside_rvc_dir",
+            Error::InsideGitDir { .. } => "inside_git_dir",
+            Error::RepoRoot { .. } => "repo_root",
+            Error::SymlinkEscapes { .. } => "symlink_escapes",
+            Error::SymlinkedDir { .. } => "symlinked_dir",
+            Error::SpecialFile { .. } => "special_file",
+            Error::UnsupportedName { .. } => "unsupported_name",
+            Error::ChangedWhileReading { .. } => "changed_while_reading",
+            Error::Rows { .. } => "rows",
+            Error::Pointer { .. } => "pointer",
+            Error::Config { .. } => "config",
+            Error::Tree { .. } => "tree",
+            Error::Manifest { .. } => "manifest",
+            Error::Input { .. } => "input",
+            Error::UnknownRun { .. } => "unknown_run",
+            Error::RunExists { .. } => "run_exists",
+            Error::Git { .. } => "git",
+            Error::Refused { .. } => "refused",
+            Error::ObjectMissing { .. } => "object_missing",
+            Error::ObjectCorrupt { .. } => "object_corrupt",
+            Error::UnknownId { .. } => "unknown_id",
+            Error::AmbiguousId { .. } => "ambiguous_id",
+            Error::BadId { .. } => "bad_id",
+            Error::Locked { .. } => "locked",
+            Error::AlreadyTracked { .. } => "already_tracked",
+            Error::ContainsTracked { .. } => "contains_tracked",
+            Error::NotTracked { .. } => "not_tracked",
+            Error::DestinationExists { .. } => "destination_exists",
+            Error::UnknownTarget { .. } => "unknown_target",
+            Error::NoRemote { .. } => "no_remote",
+            Error::UnknownRemote { .. } => "unknown_remote",
+            Error::BadRemote { .. } => "bad_remote",
+            Error::PrefixTooShort { .. } => "prefix_too_short",
+            Error::InsideTracked { .. } => "inside_tracked",
+            Error::TrackedByGit { .. } => "tracked_by_git",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Remote { .. } => "remote",
+        }
+    }
+
+    /// The file, directory or id the error is about, when it names one.
+    pub fn path(&self) -> Option<String> {
+        let p = |p: &Path| Some(p.display().to_string());
+        match self {
+            Error::Io { path, .. }
+            | Error::AlreadyInitialized { path }
+            | Error::PathNotFound { path }
+            | Error::OutsideRepo { path, .. }
+            | Error::InsideRvcDir { path }
+            | Error::InsideGitDir { path }
+            | Error::RepoRoot { path }
+            | Error::SymlinkEscapes { path, .. }
+            | Error::SymlinkedDir { path }
+            | Error::SpecialFile { path }
+            | Error::UnsupportedName { path, .. }
+            | Error::ChangedWhileReading { path }
+            | Error::Rows { path, .. }
+            | Error::Pointer { path, .. }
+            | Error::Config { path, .. }
+            | Error::Locked { path, .. }
+            | Error::AlreadyTracked { path, .. }
+            | Error::ContainsTracked { path, .. }
+            | Error::NotTracked { path }
+            | Error::DestinationExists { path }
+            | Error::InsideTracked { path, .. }
+            | Error::TrackedByGit { path, .. } => p(path),
+            Error::NotARepo { start } => p(start),
+            Error::Input { path, .. } | Error::RunExists { path, .. } => Some(path.clone()),
+            Error::Tree { id, .. }
+            | Error::Manifest { id, .. }
+            | Error::ObjectMissing { id }
+            | Error::ObjectCorrupt { id, .. } => Some(id.clone()),
+            Error::UnknownRun { name, .. } => Some(name.clone()),
+            Error::UnknownId { prefix }
+            | Error::AmbiguousId { prefix, .. }
+            | Error::PrefixTooShort { prefix, .. } => Some(prefix.clone()),
+            Error::BadId { text, .. } => Some(text.clone()),
+            Error::UnknownTarget { arg, .. } => Some(arg.clone()),
+            _ => None,
+        }
+    }
+
     /// What the user can do next, when there is something useful to say.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
@@ -207,7 +327,25 @@ impl Error {
             }
             Error::Input { line: Some(_), .. } => "fix the file at the line named, then run the command again".into(),
             Error::Input { .. } => "fix the file named above, then run the command again".into(),
+            Error::UnknownRun { similar, .. } if !similar.is_empty() => {
+                format!("did you mean {}? (`rvc runs` lists every run)", similar.join(", "))
+            }
             Error::UnknownRun { .. } => "list runs with `rvc runs`".into(),
+            Error::PrefixTooShort { candidates, .. } if !candidates.is_empty() => {
+                format!("it would match {}", candidates.join(", "))
+            }
+            Error::PrefixTooShort { .. } => "give more characters of the id".into(),
+            Error::InsideTracked { pointer, .. } => format!(
+                "name the whole directory instead (`{}`); partial checkout is not supported yet",
+                pointer.display()
+            ),
+            Error::TrackedByGit { files, .. } => format!(
+                "stop tracking it in git first: `git rm -r --cached {}` (the files stay on disk), or pass --force to track it in both",
+                files.join(" ")
+            ),
+            Error::Interrupted { .. } => {
+                "run the same command again: it continues from what was stored".into()
+            }
             Error::RunExists { .. } => "choose another name, or pass --force to replace the lockfile".into(),
             Error::Git { .. } => "check that the repository's git history is readable (`git fsck`)".into(),
             Error::Refused { hint, .. } => hint.clone(),
@@ -224,6 +362,10 @@ impl Error {
             Error::ContainsTracked { .. } => "remove the inner pointer first, or add the inner paths separately".into(),
             Error::NotTracked { .. } => "track it with `rvc add PATH`".into(),
             Error::DestinationExists { .. } => "choose another destination with -o".into(),
+            Error::UnknownTarget { similar, .. } if !similar.is_empty() => format!(
+                "did you mean run {}? (`rvc ls` lists tracked paths, `rvc runs` every run)",
+                similar.join(", ")
+            ),
             Error::UnknownTarget { .. } => "list tracked paths with `rvc ls` and runs with `rvc runs`".into(),
             Error::NoRemote { configured } if configured.is_empty() => {
                 "add one with `rvc remote add origin s3://bucket/path --default`".into()

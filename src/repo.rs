@@ -281,6 +281,48 @@ pub fn git_has_committed(repo: &Repo, rel: &str) -> bool {
         .is_ok_and(|s| s == git2::Status::CURRENT)
 }
 
+/// The files git's index holds at the repository-relative `rel` or below
+/// it, relative to the repository (empty outside git).
+pub fn git_tracked_below(repo: &Repo, rel: &str) -> Vec<String> {
+    let Ok(git) = git2::Repository::discover(repo.root()) else {
+        return Vec::new();
+    };
+    let (Some(work), Ok(index)) = (
+        git.workdir().and_then(|w| fs::canonicalize(w).ok()),
+        git.index(),
+    ) else {
+        return Vec::new();
+    };
+    let Some(prefix) = repo
+        .root()
+        .strip_prefix(&work)
+        .ok()
+        .and_then(|p| p.to_str())
+        .map(str::to_string)
+    else {
+        return Vec::new();
+    };
+    let full = if prefix.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{prefix}/{rel}")
+    };
+    index
+        .iter()
+        .filter_map(|e| String::from_utf8(e.path).ok())
+        .filter(|p| {
+            *p == full || (p.starts_with(&full) && p.as_bytes().get(full.len()) == Some(&b'/'))
+        })
+        .map(|p| {
+            if prefix.is_empty() {
+                p
+            } else {
+                p[prefix.len() + 1..].to_string()
+            }
+        })
+        .collect()
+}
+
 /// The root of the git work tree containing `dir`, if any.
 pub fn find_git_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()

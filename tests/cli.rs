@@ -761,3 +761,131 @@ fn regression_user_files_named_like_temp_files_are_data() {
     ws.rvc(&["checkout"]).assert().success();
     assert_eq!(ws.read("data/.rvc-tmp-notes.txt"), b"mine\n");
 }
+
+#[test]
+fn regression_messages_say_what_is_true() {
+    let ws = Workspace::new();
+    ws.git(&["config", "user.email", "t@example.com"]);
+    ws.git(&["config", "user.name", "t"]);
+    ws.write("notes.md", "hello\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    ws.write("data/raw/reviews.csv", "id,text\n1,a\n");
+    ws.write("data/other.jsonl", "{}\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.write("out/run-1/m.bin", "m");
+    ws.rvc(&["lock", "run-1", "--input", "data", "--output", "out/run-1"])
+        .assert()
+        .success();
+    let run_id = ws.json(&["show", "run-1"])["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fails = |dir: &str, args: &[&str], needles: &[&str]| {
+        let out = ws.rvc(args).current_dir(ws.path(dir)).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            !err.contains("track it with `rvc add PATH`"),
+            "{args:?}: {err}"
+        );
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: `{n}` missing from {err}");
+        }
+    };
+    // A misspelt run name: the nearest names.
+    fails(
+        ".",
+        &["checkout", "run-3"],
+        &["`run-3` is not a tracked path", "did you mean run run-1"],
+    );
+    fails(
+        ".",
+        &["show", "rn-1"],
+        &["no run named `rn-1`", "did you mean run-1"],
+    );
+    fails(
+        "data/raw",
+        &["checkout", "run-3"],
+        &["did you mean run run-1"],
+    );
+    // A prefix too short to use, with what it would match.
+    let short = &run_id[..2];
+    fails(
+        ".",
+        &["show", short],
+        &["too short for an id prefix", "at least 4", "run run-1"],
+    );
+    fails(
+        ".",
+        &["checkout", "abc"],
+        &["`abc` is too short for an id prefix"],
+    );
+    // Inside a tracked directory, a real file is named as such.
+    fails(
+        "data/raw",
+        &["checkout", "reviews.csv"],
+        &["inside data, which data.rvc tracks as one directory"],
+    );
+    // `ls RUN` lists the run's inputs and outputs.
+    let out = ws.rvc(&["ls", "run-1"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("input  dir") && stdout(&out).contains("out/run-1"),
+        "{}",
+        stdout(&out)
+    );
+    // `status FILE` from inside a tracked directory reports that file.
+    let out = ws
+        .rvc(&["status", "reviews.csv"])
+        .current_dir(ws.path("data/raw"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("up to date"), "{}", stdout(&out));
+    ws.write("data/raw/reviews.csv", "id,text\n1,b\n");
+    let out = ws
+        .rvc(&["status", "reviews.csv"])
+        .current_dir(ws.path("data/raw"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("modified  data/raw/reviews.csv"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ws
+        .rvc(&["status", "other.jsonl"])
+        .current_dir(ws.path("data"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("up to date"),
+        "only that file counts: {}",
+        stdout(&out)
+    );
+
+    // A file git tracks is not added to rvc as well, unless forced.
+    fails(
+        ".",
+        &["add", "notes.md"],
+        &[
+            "notes.md is tracked by git",
+            "git rm -r --cached notes.md",
+            "--force",
+        ],
+    );
+    ws.rvc(&["add", "notes.md", "--force"]).assert().success();
+
+    // Errors under --json are JSON on stdout, with the same exit code.
+    let out = ws.rvc(&["show", "nope", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
+    assert_eq!(j["error"]["kind"], "unknown_run");
+    assert_eq!(j["error"]["path"], "nope");
+    assert!(j["error"]["message"].as_str().unwrap().contains("nope"));
+    assert!(j["error"]["hint"].is_string());
+    let out = ws.rvc(&["add", "missing", "--json"]).output().unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
+    assert_eq!(j["error"]["kind"], "path_not_found");
+}

@@ -109,11 +109,11 @@ fn page_renders_in_chromium_without_console_errors_and_shows_every_run() {
     let out = ws.rvc(&["plots"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("wrote plots.html: 3 runs"),
+        stdout(&out).contains("wrote .rvc/plots.html: 3 runs"),
         "{}",
         stdout(&out)
     );
-    let page = ws.path("plots.html");
+    let page = ws.path(".rvc/plots.html");
 
     let mut b = browser::Browser::launch();
     let (tab, report) = b.open(&page);
@@ -222,7 +222,7 @@ fn console_check_catches_deliberate_errors() {
     let ws = repo();
     lock(&ws, "r1", &metrics(50, 10, 0), "seed: 1\n", &[]);
     ws.rvc(&["plots"]).assert().success();
-    let page = String::from_utf8(ws.read("plots.html")).unwrap();
+    let page = String::from_utf8(ws.read(".rvc/plots.html")).unwrap();
     let csp_start = page
         .find("<meta http-equiv=\"Content-Security-Policy\"")
         .expect("a CSP");
@@ -483,7 +483,7 @@ fn bad_input_gives_a_clear_error_and_no_panic() {
 fn hostile_lockfile_strings_are_escaped_in_page_and_svg() {
     let ws = three_runs();
     ws.rvc(&["plots"]).assert().success();
-    let page = String::from_utf8(ws.read("plots.html")).unwrap();
+    let page = String::from_utf8(ws.read(".rvc/plots.html")).unwrap();
     assert!(!page.contains("<script"), "a raw <script> reached the page");
     assert!(!page.contains("<img"), "a raw <img> reached the page");
     assert!(page.contains("&lt;/td&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;"));

@@ -100,14 +100,28 @@ fn forensics_diff_names_every_change() {
             .any(|c| c.as_str().unwrap().contains("cosine schedule, new seed")),
         "{d}"
     );
-    let files: Vec<&str> = d["code"]["files"]
+    let files: Vec<String> = d["code"]["files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f.as_str().unwrap())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["status"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
         .collect();
     assert!(
-        files.contains(&"M train.py") && files.contains(&"M params.yaml"),
+        files.contains(&"modified train.py".to_string())
+            && files.contains(&"modified params.yaml".to_string()),
+        "{files:?}"
+    );
+    // rvc's own files are not code changes.
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.contains(".rvc/") || f.ends_with(".gitignore") || f.ends_with(".rvc")),
         "{files:?}"
     );
     assert_eq!(d["b"]["dirty"], true);
@@ -166,7 +180,7 @@ fn forensics_diff_names_every_change() {
     let text = stdout(&ws.rvc(&["diff", "run-41", "run-42"]).output().unwrap());
     for needle in [
         "cosine schedule, new seed",
-        "changed M train.py",
+        "modified train.py",
         "rows 3 -> 5 (2 added, 0 removed, 1 changed)",
         "seed: 41 -> 42",
         "optimizer.schedule: \"linear\" -> \"cosine\"",
@@ -185,6 +199,7 @@ fn forensics_diff_names_every_change() {
         md.starts_with("## run-41 → run-42") && md.contains("```diff"),
         "{md}"
     );
+    markdown_has_no_stray_code_blocks(&md);
 
     // Which run produced this adapter? Which runs read this data?
     let which = ws.json(&["which", "out/run-42/adapter_model.safetensors"]);
@@ -461,10 +476,10 @@ fn lockfiles_are_refused_when_they_point_into_rvc_or_lie_about_their_name() {
 #[test]
 fn runs_are_not_dirtied_by_rvcs_own_files() {
     let ws = repo();
-    ws.write("data/x.txt", "x\n");
     ws.write("train.py", "print(1)\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
+    ws.write("data/x.txt", "x\n");
     ws.write("out/a/m.bin", "a");
     ws.rvc(&["add", "data"]).assert().success();
     ws.rvc(&["lock", "a", "--input", "data", "--output", "out/a"])
@@ -597,10 +612,10 @@ fn hf_checkpoints(ws: &Workspace, name: &str, loss: f64) {
 #[test]
 fn regression_a_runs_own_checkpoints_do_not_make_it_dirty() {
     let ws = repo();
-    ws.write("data/x.jsonl", "{\"t\": 1}\n");
     ws.write("train.py", "print(1)\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
+    ws.write("data/x.jsonl", "{\"t\": 1}\n");
     ws.rvc(&["add", "data"]).assert().success();
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "data"]);
@@ -693,4 +708,88 @@ fn regression_a_run_with_nothing_recorded_is_warned_about() {
         assert!(err.contains(what), "{what}: {err}");
     }
     assert!(err.contains("[run] in .rvc/config.toml"), "{err}");
+}
+
+/// Parse `md` as CommonMark (comrak) and check its structure: the only
+/// code blocks are the fenced `diff` patches (an indented line under a list
+/// item would have become one), and nested lines are list items.
+fn markdown_has_no_stray_code_blocks(md: &str) {
+    use comrak::nodes::NodeValue;
+    let arena = comrak::Arena::new();
+    let root = comrak::parse_document(&arena, md, &comrak::Options::default());
+    let mut nested_items = 0;
+    for node in root.descendants() {
+        match &node.data.borrow().value {
+            NodeValue::CodeBlock(c) => assert!(
+                c.fenced && c.info == "diff",
+                "a code block that is not a fenced patch: {:?}\n{md}",
+                c.literal
+            ),
+            NodeValue::Item(_) => {
+                if node
+                    .ancestors()
+                    .skip(1)
+                    .any(|a| matches!(a.data.borrow().value, NodeValue::Item(_)))
+                {
+                    nested_items += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        nested_items > 0,
+        "the commits and files lists nest under their items:\n{md}"
+    );
+}
+
+#[test]
+fn regression_diff_hides_unchanged_metrics_and_runs_shows_tags() {
+    let ws = repo();
+    ws.write("train.py", "print(1)\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    for (name, loss) in [("r1", 0.5), ("r2", 0.4)] {
+        ws.write(
+            &format!("out/{name}/m.jsonl"),
+            format!("{{\"step\": 1, \"loss\": {loss}, \"total_flos\": 7}}\n"),
+        );
+        ws.rvc(&[
+            "lock",
+            name,
+            "--metrics",
+            &format!("out/{name}/m.jsonl"),
+            "--tag",
+            "sweep",
+        ])
+        .assert()
+        .success();
+    }
+    let text = stdout(&ws.rvc(&["diff", "r1", "r2"]).output().unwrap());
+    assert!(text.contains("loss: 0.5 -> 0.4"), "{text}");
+    assert!(
+        !text.contains("total_flos"),
+        "unchanged metrics are hidden: {text}"
+    );
+    assert!(
+        text.contains("1 metric unchanged; --all lists them"),
+        "{text}"
+    );
+    assert!(!text.contains(".rvc/runs"), "{text}");
+    let all = stdout(&ws.rvc(&["diff", "r1", "r2", "--all"]).output().unwrap());
+    assert!(all.contains("total_flos: 7 -> 7"), "{all}");
+    let json = ws.json(&["diff", "r1", "r2"]);
+    assert_eq!(
+        json["metrics"][0]["name"], "loss",
+        "changed metrics come first"
+    );
+    assert_eq!(json["metrics"][1]["changed"], false);
+
+    let runs = stdout(&ws.rvc(&["runs"]).output().unwrap());
+    assert!(runs.lines().next().unwrap().contains("tags"), "{runs}");
+    assert!(runs.contains("sweep"), "{runs}");
+    assert!(
+        !runs.contains("uncommitted"),
+        "no run is marked, so no legend: {runs}"
+    );
 }

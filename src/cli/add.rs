@@ -12,6 +12,9 @@ pub struct Args {
     /// Files or directories to track.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Track a path even though git tracks it too.
+    #[arg(long)]
+    force: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -20,7 +23,7 @@ pub struct Args {
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     let bar = Bar::new();
-    let report = rvc::workspace::add(&repo, cwd, &args.paths, &bar)?;
+    let report = rvc::workspace::add(&repo, cwd, &args.paths, args.force, &bar)?;
     if args.json {
         print_json(&report);
         return Ok(ExitCode::SUCCESS);

@@ -23,6 +23,9 @@ pub struct Args {
     /// Print the comparison as Markdown (for a pull request).
     #[arg(long)]
     md: bool,
+    /// Also list the metrics whose final value did not change.
+    #[arg(long)]
+    all: bool,
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
@@ -33,7 +36,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     if args.json {
         print_json(&d);
     } else {
-        render(&d, args.md);
+        render(&d, args.md, args.all);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -44,7 +47,7 @@ fn short(c: &Option<String>) -> String {
         .unwrap_or_else(|| "none".into())
 }
 
-fn render(d: &RunDiff, md: bool) {
+fn render(d: &RunDiff, md: bool, all: bool) {
     let h = |title: &str| {
         if md {
             println!("\n### {title}\n")
@@ -57,6 +60,15 @@ fn render(d: &RunDiff, md: bool) {
             println!("- {text}")
         } else {
             println!("  {text}")
+        }
+    };
+    // A line under the item before it: a nested list item in Markdown (an
+    // indented line there would be a code block).
+    let sub = |text: String| {
+        if md {
+            println!("  - {text}")
+        } else {
+            println!("      {text}")
         }
     };
     if md {
@@ -86,11 +98,11 @@ fn render(d: &RunDiff, md: bool) {
             plural(d.code.commits.len() as u64, "commit", "commits")
         ));
         for c in &d.code.commits {
-            item(format!("    {c}"));
+            sub(format!("{c}"));
         }
     }
     for f in &d.code.files {
-        item(format!("changed {f}"));
+        item(format!("{} {}", f.status, f.path));
     }
     for side in [&d.a, &d.b] {
         if let Some(p) = &side.patch {
@@ -156,14 +168,14 @@ fn render(d: &RunDiff, md: bool) {
             ("modified", &c.files_modified),
         ] {
             for f in files.iter().take(10) {
-                item(format!("    {label} {}/{f}", c.path));
+                sub(format!("{label} {}/{f}", c.path));
             }
             if files.len() > 10 {
-                item(format!("    ... and {} more {label}", files.len() - 10));
+                sub(format!("... and {} more {label}", files.len() - 10));
             }
         }
         if let Some(n) = &c.note {
-            item(format!("    ({n})"));
+            sub(format!("({n})"));
         }
     }
 
@@ -197,7 +209,8 @@ fn render(d: &RunDiff, md: bool) {
     if d.metrics.is_empty() {
         item("none recorded".into());
     }
-    for m in &d.metrics {
+    let unchanged = d.metrics.iter().filter(|m| !m.changed).count();
+    for m in d.metrics.iter().filter(|m| all || m.changed) {
         let v = |v: Option<f64>| v.map(readable).unwrap_or_else(|| "-".into());
         let delta = m
             .delta
@@ -208,6 +221,12 @@ fn render(d: &RunDiff, md: bool) {
             m.name,
             v(m.before),
             v(m.after)
+        ));
+    }
+    if unchanged > 0 && !all {
+        item(format!(
+            "({} unchanged; --all lists them)",
+            plural(unchanged as u64, "metric", "metrics")
         ));
     }
 }

@@ -57,6 +57,36 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 ExitCode::SUCCESS
             })
         }
+        Listing::Run(run) => {
+            let l = &run.lock;
+            if args.json {
+                print_json(&serde_json::json!({
+                    "run": l.run.name, "run_id": run.id,
+                    "inputs": l.inputs, "outputs": l.outputs,
+                }));
+                return Ok(ExitCode::SUCCESS);
+            }
+            for (role, list) in [("input", &l.inputs), ("output", &l.outputs)] {
+                for a in list {
+                    println!(
+                        "{role:<6} {:<4} {}  {:>10}  {:>8} files  {}",
+                        if a.kind == rvc::pointer::PointerKind::Dir {
+                            "dir"
+                        } else {
+                            "file"
+                        },
+                        a.id.short(),
+                        bytes(a.size),
+                        a.files,
+                        a.path
+                    );
+                }
+            }
+            if l.inputs.is_empty() && l.outputs.is_empty() {
+                println!("run {} recorded no inputs or outputs", l.run.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Listing::Files { id, kind, entries } => {
             if args.json {
                 print_json(&serde_json::json!({ "id": id, "kind": kind, "files": entries }));

@@ -109,7 +109,19 @@ pub fn run() -> ExitCode {
         eprintln!("hint: this is a bug; please report it with the command you ran");
         std::process::exit(EXIT_INTERNAL as i32);
     }));
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    // Whether the subcommand was asked for JSON: its errors are JSON too.
+    let json = matches.subcommand().is_some_and(|(_, sub)| {
+        sub.try_get_one::<bool>("json")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false)
+    });
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let cwd = match cli.dir {
         Some(d) => d,
         None => match std::env::current_dir() {
@@ -146,7 +158,11 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            output::print_error(&e);
+            if json {
+                output::print_json_error(&e);
+            } else {
+                output::print_error(&e);
+            }
             ExitCode::from(EXIT_FAILURE)
         }
     }

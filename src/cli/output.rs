@@ -21,6 +21,26 @@ pub fn print_error(e: &rvc::Error) {
     }
 }
 
+/// Print an error as a JSON object on stdout, for commands run with
+/// `--json`: `{"error": {"kind", "message", "path", "hint", "causes"}}`.
+pub fn print_json_error(e: &rvc::Error) {
+    let mut causes = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    print_json(&serde_json::json!({
+        "error": {
+            "kind": e.kind(),
+            "message": e.to_string(),
+            "path": e.path(),
+            "hint": e.hint(),
+            "causes": causes,
+        }
+    }));
+}
+
 /// Print a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();

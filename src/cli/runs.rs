@@ -113,6 +113,10 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         "commit".into(),
         "data".into(),
     ];
+    let any_tags = ordered.iter().any(|(_, r)| !r.lock.run.tags.is_empty());
+    if any_tags {
+        header.push("tags".into());
+    }
     header.extend(params.iter().cloned());
     header.extend(metrics.iter().cloned());
     if let Some(m) = &args.spark {
@@ -166,6 +170,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 commit,
                 data,
             ];
+            if any_tags {
+                row.push(l.run.tags.join(","));
+            }
             row.extend(
                 params
                     .iter()
@@ -221,9 +228,15 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 .collect();
             println!("{}", cells.join("  ").trim_end());
         }
-        println!(
-            "(* = uncommitted changes; `rvc show RUN` for everything, `rvc diff A B` to compare)"
-        );
+        // The legend explains a mark only when some run carries it.
+        if ordered
+            .iter()
+            .any(|(_, r)| r.lock.code.as_ref().is_some_and(|c| c.dirty))
+        {
+            println!(
+                "(* = ran with uncommitted changes; `rvc show RUN` for everything, `rvc diff A B` to compare)"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

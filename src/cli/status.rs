@@ -25,15 +25,38 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
+    // A path inside a tracked directory gets that directory's status,
+    // narrowed to the part named.
+    let mut within = Vec::new();
     let tracked = if args.paths.is_empty() {
         rvc::workspace::find_pointers(&repo)?
     } else {
-        args.paths
-            .iter()
-            .map(|p| rvc::workspace::tracked_for(&repo, cwd, p))
-            .collect::<rvc::Result<_>>()?
+        let mut tracked = Vec::new();
+        for p in &args.paths {
+            match rvc::workspace::tracked_for(&repo, cwd, p) {
+                Ok(t) => {
+                    within.push(None);
+                    tracked.push(t);
+                }
+                Err(rvc::Error::InsideTracked { dir, pointer, .. }) => {
+                    let rel = repo.relative(cwd, p)?;
+                    within.push(rel.strip_prefix(&format!("{dir}/")).map(str::to_string));
+                    tracked.push(rvc::workspace::tracked(
+                        &repo,
+                        pointer.to_string_lossy().into_owned(),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tracked
     };
-    let items = rvc::workspace::status(&repo, tracked, &Bar::new())?;
+    let mut items = rvc::workspace::status(&repo, tracked, &Bar::new())?;
+    for (item, w) in items.iter_mut().zip(&within) {
+        if let Some(w) = w {
+            rvc::workspace::narrow(item, w);
+        }
+    }
     let clean = items.iter().all(|i| {
         i.result
             .as_ref()

@@ -70,9 +70,10 @@ pub fn checkout_targets(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Ta
 /// it is in the local store (for push).
 fn resolve(repo: &Repo, cwd: &Path, arg: &str) -> Result<Target> {
     match resolve_target(repo, cwd, arg, None) {
-        Err(Error::UnknownId { .. }) | Err(Error::BadId { .. }) => {
-            Err(Error::NotTracked { path: arg.into() })
-        }
+        Err(Error::UnknownId { .. }) | Err(Error::BadId { .. }) => Err(Error::UnknownTarget {
+            arg: arg.into(),
+            similar: Vec::new(),
+        }),
         other => other,
     }
 }

@@ -24,6 +24,34 @@ pub struct CodeState {
     pub patch: Option<crate::id::Id>,
 }
 
+/// rvc's own files are not code: anything under `.rvc/` (`rvc_dir`, with
+/// its trailing `/`, as git names it), pointers (their data is recorded as
+/// data), and the `.gitignore` files rvc writes.
+fn rvc_own(p: &str, rvc_dir: &str) -> bool {
+    p.starts_with(rvc_dir)
+        || p.ends_with(crate::pointer::SUFFIX)
+        || p == ".gitignore"
+        || p.ends_with("/.gitignore")
+}
+
+/// The `.rvc/` directory of the repository at `dir` as git names it.
+fn rvc_dir_in_git(repo: &git2::Repository, dir: &Path) -> String {
+    let prefix = repo
+        .workdir()
+        .and_then(|w| std::fs::canonicalize(w).ok())
+        .and_then(|w| {
+            dir.strip_prefix(w)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    if prefix.is_empty() {
+        ".rvc/".to_string()
+    } else {
+        format!("{prefix}/.rvc/")
+    }
+}
+
 fn git_err(e: git2::Error) -> Error {
     Error::Git {
         message: e.message().to_string(),
@@ -81,20 +109,8 @@ pub fn capture(
         .collect();
     let below =
         |p: &str, s: &str| p == s || (p.starts_with(s) && p.as_bytes().get(s.len()) == Some(&b'/'));
-    let rvc_dir = if prefix.is_empty() {
-        ".rvc/".to_string()
-    } else {
-        format!("{prefix}/.rvc/")
-    };
-    // rvc's own files are not code: lockfiles, pointers (their data is
-    // recorded as inputs), and the .gitignore files rvc writes.
-    let skipped = |p: &str| {
-        p.starts_with(&rvc_dir)
-            || p.ends_with(crate::pointer::SUFFIX)
-            || p == ".gitignore"
-            || p.ends_with("/.gitignore")
-            || skip.iter().any(|s| below(p, s))
-    };
+    let rvc_dir = rvc_dir_in_git(&repo, dir);
+    let skipped = |p: &str| rvc_own(p, &rvc_dir) || skip.iter().any(|s| below(p, s));
     let head = repo.head().ok();
     let commit = head.as_ref().and_then(|h| h.peel_to_commit().ok());
     let branch = head
@@ -163,8 +179,16 @@ pub struct CodeDiff {
     /// Commits reachable from `b` but not `a` (oldest first), as
     /// `<short sha> <summary>`.
     pub commits: Vec<String>,
-    /// Files changed between the two commits, as `<status> <path>`.
-    pub files: Vec<String>,
+    /// Files changed between the two commits, rvc's own files left out.
+    pub files: Vec<FileChange>,
+}
+
+/// A file that differs between two commits.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FileChange {
+    /// `added`, `modified`, `deleted` or `renamed`.
+    pub status: &'static str,
+    pub path: String,
 }
 
 /// Compare two commits of the repository containing `dir`.
@@ -199,14 +223,15 @@ pub fn diff_commits(dir: &Path, a: &str, b: &str) -> Result<CodeDiff> {
             None,
         )
         .map_err(git_err)?;
+    let rvc_dir = rvc_dir_in_git(&repo, dir);
     let files = diff
         .deltas()
         .map(|d| {
             let status = match d.status() {
-                git2::Delta::Added => "A",
-                git2::Delta::Deleted => "D",
-                git2::Delta::Renamed => "R",
-                _ => "M",
+                git2::Delta::Added => "added",
+                git2::Delta::Deleted => "deleted",
+                git2::Delta::Renamed => "renamed",
+                _ => "modified",
             };
             let path = d
                 .new_file()
@@ -214,8 +239,9 @@ pub fn diff_commits(dir: &Path, a: &str, b: &str) -> Result<CodeDiff> {
                 .or(d.old_file().path())
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            format!("{status} {path}")
+            FileChange { status, path }
         })
+        .filter(|f| !rvc_own(&f.path, &rvc_dir))
         .collect();
     Ok(CodeDiff { commits, files })
 }

@@ -28,8 +28,8 @@ pub struct CodeChanges {
     pub same_commit: bool,
     /// Commits in B's history that are not in A's, oldest first.
     pub commits: Vec<String>,
-    /// Files changed between the commits, `<A|D|M|R> <path>`.
-    pub files: Vec<String>,
+    /// Files changed between the commits (rvc's own files left out).
+    pub files: Vec<code::FileChange>,
     /// Why the commits could not be compared (no git, unknown commit…).
     pub note: Option<String>,
 }
@@ -71,6 +71,8 @@ pub struct MetricChange {
     pub before: Option<f64>,
     pub after: Option<f64>,
     pub delta: Option<f64>,
+    /// Whether the final value differs (or is in one run only).
+    pub changed: bool,
 }
 
 /// The whole comparison.
@@ -211,14 +213,22 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
                 a.lock.metrics.finals.get(n).copied(),
                 b.lock.metrics.finals.get(n).copied(),
             );
+            let same = match (x, y) {
+                (Some(x), Some(y)) => x == y || (x.is_nan() && y.is_nan()),
+                _ => false,
+            };
             MetricChange {
                 name: n.clone(),
                 before: x,
                 after: y,
                 delta: x.zip(y).map(|(x, y)| y - x),
+                changed: !same,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Changed metrics first, each group by name.
+    let mut metrics = metrics;
+    metrics.sort_by_key(|m| !m.changed);
 
     Ok(RunDiff {
         a: sa,

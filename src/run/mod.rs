@@ -349,7 +349,9 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Find a run by name, or by its run id or a unique prefix of it.
+/// Find a run by name, or by its run id or a unique prefix of it. An
+/// unknown name comes back with the nearest existing names; a hex prefix
+/// too short to be used, with the runs it would match.
 pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
     if check_name(name_or_id).is_ok() {
         let path = lockfile_path(repo, name_or_id);
@@ -357,20 +359,38 @@ pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
             return load(repo, &path);
         }
     }
-    let Ok(prefix) = id::parse_prefix(name_or_id) else {
-        return Err(Error::UnknownRun {
-            name: name_or_id.to_string(),
-        });
+    let runs = all(repo)?;
+    let unknown = |runs: &[Run]| Error::UnknownRun {
+        name: name_or_id.to_string(),
+        similar: similar_names(runs, name_or_id),
     };
-    let found: Vec<Run> = all(repo)?
-        .into_iter()
+    let lower = name_or_id.to_ascii_lowercase();
+    let is_hex = !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex && lower.len() < id::MIN_PREFIX {
+        let matching: Vec<String> = runs
+            .iter()
+            .filter(|r| r.id.to_hex().starts_with(&lower))
+            .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
+            .collect();
+        if matching.is_empty() {
+            return Err(unknown(&runs));
+        }
+        return Err(Error::PrefixTooShort {
+            prefix: name_or_id.to_string(),
+            min: id::MIN_PREFIX,
+            candidates: matching,
+        });
+    }
+    let Ok(prefix) = id::parse_prefix(name_or_id) else {
+        return Err(unknown(&runs));
+    };
+    let found: Vec<&Run> = runs
+        .iter()
         .filter(|r| r.id.to_hex().starts_with(&prefix))
         .collect();
     match found.len() {
-        0 => Err(Error::UnknownRun {
-            name: name_or_id.to_string(),
-        }),
-        1 => Ok(found.into_iter().next().expect("one")),
+        0 => Err(unknown(&runs)),
+        1 => Ok(found[0].clone()),
         _ => Err(Error::AmbiguousId {
             prefix,
             candidates: found
@@ -379,6 +399,23 @@ pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
                 .collect(),
         }),
     }
+}
+
+/// Names of `runs` close to `name` (a typo, another number), nearest
+/// first, at most three.
+pub fn similar_names(runs: &[Run], name: &str) -> Vec<String> {
+    let limit = (name.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &str)> = runs
+        .iter()
+        .map(|r| r.lock.run.name.as_str())
+        .map(|n| (strsim::levenshtein(n, name), n))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| natural_cmp(a.1, b.1)));
+    near.into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 /// Now, as RFC 3339 UTC with seconds.

@@ -38,11 +38,13 @@ pub struct AddReport {
 /// Track `paths` (relative to `cwd`): hash them, store their content and
 /// write `PATH.rvc` beside each. Nothing is written until every path has
 /// been read and stored, and objects are durable before any pointer names
-/// them. Holds the repository lock throughout.
+/// them. Holds the repository lock throughout. A path that git tracks is
+/// refused unless `force`, so that the bytes do not end up in both.
 pub fn add(
     repo: &Repo,
     cwd: &Path,
     paths: &[PathBuf],
+    force: bool,
     progress: &dyn Progress,
 ) -> Result<AddReport> {
     let _lock = repo.lock(true)?;
@@ -51,6 +53,21 @@ pub fn add(
         let rel = resolve(repo, cwd, p)?;
         if !rels.contains(&rel) {
             rels.push(rel);
+        }
+    }
+    if !force {
+        for (p, rel) in paths.iter().zip(&rels) {
+            let files = repo::git_tracked_below(repo, rel);
+            if !files.is_empty() {
+                return Err(Error::TrackedByGit {
+                    path: p.clone(),
+                    files: if files.len() > 3 {
+                        vec![rel.clone()]
+                    } else {
+                        files
+                    },
+                });
+            }
         }
     }
     for (i, a) in rels.iter().enumerate() {

@@ -104,6 +104,12 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
             });
         }
         Err(Error::NotTracked { .. }) => {}
+        // A name that is nothing on disk may still be a run or an id.
+        Err(e @ Error::InsideTracked { .. }) => {
+            if std::fs::symlink_metadata(cwd.join(arg)).is_ok() {
+                return Err(e);
+            }
+        }
         Err(e) => return Err(e),
     }
     if dest.is_none()
@@ -116,8 +122,26 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
         )?)));
     }
     let Ok(prefix) = id::parse_prefix(arg) else {
-        return Err(Error::NotTracked {
-            path: PathBuf::from(arg),
+        // Not a path, a run or an id: say what it could have been.
+        let runs = crate::run::all(repo)?;
+        let lower = arg.to_ascii_lowercase();
+        if !lower.is_empty()
+            && lower.len() < id::MIN_PREFIX
+            && lower.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(Error::PrefixTooShort {
+                prefix: arg.to_string(),
+                min: id::MIN_PREFIX,
+                candidates: runs
+                    .iter()
+                    .filter(|r| r.id.to_hex().starts_with(&lower))
+                    .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
+                    .collect(),
+            });
+        }
+        return Err(Error::UnknownTarget {
+            arg: arg.to_string(),
+            similar: crate::run::similar_names(&runs, arg),
         });
     };
     // A prefix may name a run (by run id) or a stored object.
@@ -145,6 +169,18 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
         Err(e) => return Err(e),
     };
     let object = match (object, runs.len()) {
+        // Hex, yet neither an id nor a run: it may be a misspelt run name.
+        (None, 0) if crate::run::check_name(arg).is_ok() => {
+            let runs = crate::run::all(repo)?;
+            let similar = crate::run::similar_names(&runs, arg);
+            if similar.is_empty() {
+                return Err(Error::UnknownId { prefix });
+            }
+            return Err(Error::UnknownTarget {
+                arg: arg.to_string(),
+                similar,
+            });
+        }
         (None, 0) => return Err(Error::UnknownId { prefix }),
         (None, 1) => return Ok(Target::Run(Box::new(runs.into_iter().next().expect("one")))),
         (Some(o), 0) => o,

@@ -15,6 +15,8 @@ use crate::tree::{Entry, Kind};
 pub enum Listing {
     /// No argument: every pointer in the workspace.
     Pointers(Vec<Tracked>),
+    /// The inputs and outputs a run recorded.
+    Run(Box<crate::run::Run>),
     /// The files of one stored file or tree.
     Files {
         id: Id,
@@ -29,6 +31,8 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
     let Some(arg) = arg else {
         return Ok(Listing::Pointers(find_pointers(repo)?));
     };
+    // Inside a tracked directory, only the part below `within` is listed.
+    let mut within: Option<String> = None;
     let (kind, id) = match tracked_for(repo, cwd, Path::new(arg)) {
         Ok(t) => {
             let p = t.pointer?;
@@ -37,14 +41,40 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
                 PointerKind::Dir => (ObjectKind::Tree, p.id),
             }
         }
-        Err(Error::NotTracked { .. }) if id::parse_prefix(arg).is_ok() => {
-            let o = repo.store().resolve(arg)?;
-            (o.kind, o.id)
+        Err(Error::InsideTracked { dir, pointer, .. }) => {
+            let rel = repo.relative(cwd, Path::new(arg))?;
+            let part = rel.strip_prefix(&format!("{dir}/")).unwrap_or(&rel);
+            let p = crate::pointer::Pointer::load(&repo.abs(&pointer.to_string_lossy()))?;
+            // A name that is no part of the stored directory may be a run.
+            let tree = repo.store().get_tree(&p.id)?;
+            if !tree.entries().iter().any(|e| under(&e.path, part)) {
+                return run_listing(repo, arg);
+            }
+            within = Some(part.to_string());
+            (ObjectKind::Tree, p.id)
+        }
+        Err(Error::NotTracked { .. }) => {
+            // A stored id first, then a run by name or run id.
+            if id::parse_prefix(arg).is_ok() {
+                match repo.store().resolve(arg) {
+                    Ok(o) => (o.kind, o.id),
+                    Err(Error::UnknownId { .. }) => return run_listing(repo, arg),
+                    Err(e) => return Err(e),
+                }
+            } else {
+                return run_listing(repo, arg);
+            }
         }
         Err(e) => return Err(e),
     };
     let entries = match kind {
-        ObjectKind::Tree => repo.store().get_tree(&id)?.entries().to_vec(),
+        ObjectKind::Tree => {
+            let mut entries = repo.store().get_tree(&id)?.entries().to_vec();
+            if let Some(w) = &within {
+                entries.retain(|e| under(&e.path, w));
+            }
+            entries
+        }
         ObjectKind::File => {
             if !repo.store().contains(&id) {
                 return Err(Error::ObjectMissing { id: id.to_hex() });
@@ -59,4 +89,22 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
         }
     };
     Ok(Listing::Files { id, kind, entries })
+}
+
+/// `rvc ls RUN`: the run's inputs and outputs; an unknown name is an
+/// unknown target, with the run names close to it.
+fn run_listing(repo: &Repo, arg: &str) -> Result<Listing> {
+    match crate::run::resolve(repo, arg) {
+        Ok(run) => Ok(Listing::Run(Box::new(run))),
+        Err(Error::UnknownRun { similar, .. }) => Err(Error::UnknownTarget {
+            arg: arg.to_string(),
+            similar,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `path` is `part` or below it.
+fn under(path: &str, part: &str) -> bool {
+    path == part || (path.starts_with(part) && path.as_bytes().get(part.len()) == Some(&b'/'))
 }

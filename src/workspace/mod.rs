@@ -13,7 +13,7 @@ pub use checkout::{
     checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
 };
 pub use ls::{ls, Listing};
-pub use status::{status, Changes, PointerStatus, State, StatusItem};
+pub use status::{narrow, status, Changes, PointerStatus, State, StatusItem};
 
 use std::path::Path;
 
@@ -91,7 +91,9 @@ pub fn tracked(repo: &Repo, pointer_file: String) -> Tracked {
 }
 
 /// Resolve a user-given path to the pointer that tracks it: either the
-/// pointer file itself (`data.rvc`) or the tracked path (`data`).
+/// pointer file itself (`data.rvc`) or the tracked path (`data`). A path
+/// inside a tracked directory is [`Error::InsideTracked`]; anything else
+/// that no pointer tracks is [`Error::NotTracked`].
 pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     let rel = match repo.relative(cwd, arg) {
         Ok(rel) => rel,
@@ -110,9 +112,36 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     if repo.abs(&pointer_file).is_file() {
         return Ok(tracked(repo, pointer_file));
     }
+    if let Some((dir, pointer_file)) = enclosing_pointer(repo, &rel) {
+        return Err(Error::InsideTracked {
+            path: arg.to_path_buf(),
+            dir,
+            pointer: pointer_file.into(),
+        });
+    }
     Err(Error::NotTracked {
         path: arg.to_path_buf(),
     })
+}
+
+/// The tracked directory that holds the repository-relative `rel`, and its
+/// pointer file, when there is one.
+pub fn enclosing_pointer(repo: &Repo, rel: &str) -> Option<(String, String)> {
+    let mut at = rel;
+    while let Some((parent, _)) = at.rsplit_once('/') {
+        let pointer_file = format!("{parent}{}", pointer::SUFFIX);
+        if matches!(
+            Pointer::load(&repo.abs(&pointer_file)),
+            Ok(Pointer {
+                kind: PointerKind::Dir,
+                ..
+            })
+        ) {
+            return Some((parent.to_string(), pointer_file));
+        }
+        at = parent;
+    }
+    None
 }
 
 /// One file's current id, and whether it had to be hashed to learn it.

@@ -118,6 +118,29 @@ fn one(
     })
 }
 
+/// Narrow the status of a tracked directory to the part of it below
+/// `within` (a path inside it, as `rvc status data/raw/x.csv` names it):
+/// only changes there count.
+pub fn narrow(item: &mut StatusItem, within: &str) {
+    let Ok(s) = &mut item.result else { return };
+    let Some(c) = &mut s.changes else { return };
+    let keep = |p: &String| {
+        p == within || (p.starts_with(within) && p.as_bytes().get(within.len()) == Some(&b'/'))
+    };
+    for list in [&mut c.added, &mut c.removed, &mut c.modified] {
+        list.retain(keep);
+    }
+    if s.state == State::Modified
+        && c.added.is_empty()
+        && c.removed.is_empty()
+        && c.modified.is_empty()
+    {
+        s.state = State::Unchanged;
+        s.current_id = None;
+        s.changes = None;
+    }
+}
+
 /// Whether the store holds everything `pointer` names. `files` are the
 /// file ids of the tree when already known.
 fn in_cache(store: &Store, pointer: &Pointer, files: Option<&[Id]>) -> bool {
