@@ -69,7 +69,9 @@ git add .rvc/runs && git commit -qm "run-2"
 step "$rvc" runs
 step "$rvc" diff run-1 run-2
 step "$rvc" which out/run-2/adapter_model.safetensors
-step "$rvc" plots -o "$work/plots.html"
+# The page outlives this throw-away directory: it is kept under target/.
+mkdir -p "$here/target/quickstart"
+step "$rvc" plots -o "$here/target/quickstart/plots.html"
 step "$rvc" checkout run-1
 step "$rvc" du
 
@@ -90,3 +92,4 @@ cd "$work"
 
 echo
 echo "quickstart finished: every step succeeded"
+echo "the plots page is kept at $here/target/quickstart/plots.html"

@@ -725,14 +725,13 @@ fn markdown_has_no_stray_code_blocks(md: &str) {
                 "a code block that is not a fenced patch: {:?}\n{md}",
                 c.literal
             ),
-            NodeValue::Item(_) => {
+            NodeValue::Item(_)
                 if node
                     .ancestors()
                     .skip(1)
-                    .any(|a| matches!(a.data.borrow().value, NodeValue::Item(_)))
-                {
-                    nested_items += 1;
-                }
+                    .any(|a| matches!(a.data.borrow().value, NodeValue::Item(_))) =>
+            {
+                nested_items += 1;
             }
             _ => {}
         }
