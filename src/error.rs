@@ -182,8 +182,18 @@ pub enum Error {
     #[error("{} is tracked by git", path.display())]
     TrackedByGit { path: PathBuf, files: Vec<String> },
 
-    #[error("interrupted{}", if kept_objects > &0 { format!("; the {kept_objects} objects already stored were kept") } else { String::new() })]
-    Interrupted { kept_objects: u64 },
+    #[error("{what} was interrupted{}{}",
+        if *total > 0 { format!(" after {done} of {total} files") } else { String::new() },
+        if *kept_objects > 0 { format!("; the {kept_objects} objects stored before the stop were kept") } else { String::new() })]
+    Interrupted {
+        /// The command or step, e.g. `add`.
+        what: &'static str,
+        /// Files finished before the stop, out of `total`.
+        done: u64,
+        total: u64,
+        /// Objects made durable before stopping, so a re-run skips them.
+        kept_objects: u64,
+    },
 
     #[error("remote `{remote}`: cannot {message}")]
     Remote {
@@ -344,7 +354,7 @@ impl Error {
                 files.join(" ")
             ),
             Error::Interrupted { .. } => {
-                "run the same command again: it continues from what was stored".into()
+                "run the same command again: it continues from what was stored, and nothing half-written was left behind".into()
             }
             Error::RunExists { .. } => "choose another name, or pass --force to replace the lockfile".into(),
             Error::Git { .. } => "check that the repository's git history is readable (`git fsck`)".into(),

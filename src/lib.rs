@@ -10,12 +10,14 @@
 //! * [`workspace`] implements `add`, `status`, `checkout` and `ls`.
 //! * [`remote`] implements `push`, `fetch` and `pull` through object storage.
 //! * [`hooks`] installs and runs the git hooks.
+//! * [`interrupt`] lets Ctrl-C stop long work at a safe point.
 
 pub mod config;
 pub mod error;
 pub mod hash;
 pub mod hooks;
 pub mod id;
+pub mod interrupt;
 pub mod lock;
 pub mod maintenance;
 mod mmap;

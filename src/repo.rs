@@ -211,10 +211,16 @@ impl Repo {
     }
 
     /// Take the repository lock: exclusive for commands that write the
-    /// workspace or store, shared for readers.
+    /// workspace or store, shared for readers. A writer first clears the
+    /// temporary files a killed process left in the store.
     pub fn lock(&self, exclusive: bool) -> Result<RepoLock> {
         let path = self.rvc_dir().join("state").join("lock");
-        crate::lock::acquire(&path, exclusive, self.lock_timeout())
+        let lock = crate::lock::acquire(&path, exclusive, self.lock_timeout())?;
+        if exclusive {
+            // Best effort: a failure here leaves files that gc removes.
+            let _ = self.store.remove_stale_temps();
+        }
+        Ok(lock)
     }
 
     /// Make sure git ignores the tracked path `rel`, by adding `/<name>` to

@@ -4,7 +4,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{b3, stderr, stdout, verify_store, Workspace};
+use common::{b3, noise, stderr, stdout, verify_store, Workspace};
 use predicates::prelude::*;
 
 #[test]
@@ -888,4 +888,106 @@ fn regression_messages_say_what_is_true() {
     let out = ws.rvc(&["add", "missing", "--json"]).output().unwrap();
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
     assert_eq!(j["error"]["kind"], "path_not_found");
+}
+
+/// How many temporary files sit in the store's `tmp/` (their names start
+/// with a dot, so a plain `ls` would not show them).
+fn store_temp_files(ws: &Workspace) -> usize {
+    std::fs::read_dir(ws.path(".rvc/cache/tmp"))
+        .map(|rd| rd.count())
+        .unwrap_or(0)
+}
+
+/// Start `rvc add data` and return it once it has staged objects (its
+/// temporary files exist), so a signal lands in the middle of the work.
+fn add_in_progress(ws: &Workspace) -> std::process::Child {
+    let mut child = ws
+        .rvc_process(&["add", "data"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while store_temp_files(ws) == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "add finished before it staged anything"
+        );
+        assert!(start.elapsed().as_secs() < 60, "add staged nothing in 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child
+}
+
+fn interrupted_add_workspace() -> Workspace {
+    let ws = Workspace::new();
+    ws.many_files("data", 3000);
+    for i in 0..8 {
+        ws.write(&format!("data/ckpt-{i}.bin"), noise(24 << 20, 100 + i));
+    }
+    ws
+}
+
+/// Regression: Ctrl-C during `rvc add` exited with no message, left its
+/// temporary files in `.rvc/cache/tmp`, and kept none of the finished work.
+#[test]
+fn regression_ctrl_c_or_sigterm_during_add_stops_cleanly_and_keeps_finished_work() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let ws = interrupted_add_workspace();
+        let child = add_in_progress(&ws);
+        // SAFETY: kill(2) on the pid of a child this test spawned and has
+        // not reaped yet.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "signal {signal}: {err}");
+        assert!(err.contains("add was interrupted after"), "{err}");
+        assert!(err.contains("hint: run the same command again"), "{err}");
+        assert_eq!(store_temp_files(&ws), 0, "its own temporary files are gone");
+        assert!(!ws.path("data.rvc").exists(), "no pointer names partial work");
+        verify_store(&ws.path(".rvc/cache"));
+        ws.rvc(&["fsck"]).assert().success();
+
+        // The re-run continues: files finished before the stop are not read again.
+        let report = ws.json(&["add", "data"]);
+        let hashed = report["paths"][0]["hashed"].as_u64().unwrap();
+        assert!(hashed < 3008, "the re-run read all {hashed} files again");
+        ws.rvc(&["status", "--check"]).assert().success();
+    }
+}
+
+/// Temporary files of a writer killed with SIGKILL (which no handler can
+/// catch) are removed by the next command that takes the repository lock.
+#[test]
+fn temp_files_of_a_killed_add_are_removed_by_the_next_writer() {
+    let ws = interrupted_add_workspace();
+    let mut child = add_in_progress(&ws);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(store_temp_files(&ws) > 0);
+    // A reader leaves them (a writer in another repository sharing the
+    // store could own them while it holds the store lock).
+    ws.rvc(&["status"]).output().unwrap();
+    assert!(store_temp_files(&ws) > 0);
+    ws.rvc(&["checkout"]).assert().success();
+    assert_eq!(store_temp_files(&ws), 0);
+    verify_store(&ws.path(".rvc/cache"));
+}
+
+/// While another process holds the store lock (a writer, perhaps from a
+/// repository sharing the cache), its temporary files are left alone.
+#[test]
+fn temp_files_are_kept_while_a_writer_holds_the_store_lock() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "a\n");
+    ws.rvc(&["add", "a.txt"]).assert().success();
+    let temp = ws.path(".rvc/cache/tmp/.rvc-tmp-4242-0-0");
+    std::fs::write(&temp, "staged by another writer").unwrap();
+    let lock = std::fs::File::open(ws.path(".rvc/cache/lock")).unwrap();
+    lock.lock_shared().unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(temp.exists());
+    lock.unlock().unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(!temp.exists());
 }

@@ -98,7 +98,7 @@ fn render(d: &RunDiff, md: bool, all: bool) {
             plural(d.code.commits.len() as u64, "commit", "commits")
         ));
         for c in &d.code.commits {
-            sub(format!("{c}"));
+            sub(c.to_string());
         }
     }
     for f in &d.code.files {

@@ -32,7 +32,7 @@ use clap::{Parser, Subcommand};
 use rvc::Error;
 
 /// Exit codes: 0 success, 1 a failed or unclean result, 2 usage errors
-/// (from clap), 255 an internal error.
+/// (from clap), 130 stopped by Ctrl-C or SIGTERM, 255 an internal error.
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERNAL: u8 = 255;
@@ -163,18 +163,44 @@ pub fn run() -> ExitCode {
             } else {
                 output::print_error(&e);
             }
-            ExitCode::from(EXIT_FAILURE)
+            ExitCode::from(match e {
+                Error::Interrupted { .. } => EXIT_INTERRUPTED,
+                _ => EXIT_FAILURE,
+            })
         }
     }
 }
 
 fn install_signal_handlers() {
     // SAFETY: restoring the default SIGPIPE disposition makes `rvc ... | head`
-    // end quietly, as other command-line tools do. The SIGBUS handler only
-    // calls async-signal-safe functions (write, _exit).
+    // end quietly, as other command-line tools do. The SIGBUS and SIGINT/
+    // SIGTERM handlers only call async-signal-safe functions (write, _exit,
+    // atomic loads and stores).
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::signal(libc::SIGBUS, on_sigbus as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_stop as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_stop as *const () as libc::sighandler_t);
+    }
+}
+
+/// Exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Ctrl-C or SIGTERM: ask the work in progress to stop at its next safe
+/// point (it keeps what is durable and removes its temporary files). A
+/// second one quits at once; the next command that takes the repository
+/// lock removes what that leaves in the store.
+extern "C" fn on_stop(_: libc::c_int) {
+    if rvc::interrupt::requested() {
+        // SAFETY: _exit(2) is async-signal-safe.
+        unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
+    }
+    rvc::interrupt::request();
+    const MSG: &[u8] = b"\nstopping after the work in progress (press Ctrl-C again to quit at once)\n";
+    // SAFETY: write(2) is async-signal-safe.
+    unsafe {
+        libc::write(2, MSG.as_ptr().cast(), MSG.len());
     }
 }
 

@@ -544,6 +544,28 @@ impl Store {
         Ok(dest)
     }
 
+    /// Remove the temporary files of writers that were killed. Every writer
+    /// holds the store lock (shared) for as long as its temporary files
+    /// exist, so when the lock can be taken exclusively at once, every file
+    /// in `tmp/` is stale. When it cannot, nothing is removed: a later
+    /// command (or `gc`) will. Returns how many files were removed.
+    pub fn remove_stale_temps(&self) -> Result<u64> {
+        let dir = self.root.join("tmp");
+        if !fs::read_dir(&dir).is_ok_and(|mut rd| rd.next().is_some()) {
+            return Ok(0);
+        }
+        let Ok(_lock) = self.lock(true, Duration::ZERO) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for (path, _) in self.temp_files()? {
+            if fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Temporary files left in `tmp/` by interrupted writes.
     pub fn temp_files(&self) -> Result<Vec<(PathBuf, u64)>> {
         let dir = self.root.join("tmp");

@@ -116,6 +116,11 @@ impl<'s> Batch<'s> {
             });
             s.spawn(move || {
                 for (offset, length) in chunk::cut(data) {
+                    // Stop cutting on Ctrl-C; the chunks sent so far are
+                    // still stored, so a re-run skips them.
+                    if crate::interrupt::requested() {
+                        break;
+                    }
                     let buf = Arc::new(data[offset..offset + length].to_vec());
                     crate::mmap::release_before(map, offset + length);
                     if to_hasher.send(buf.clone()).is_err()
@@ -144,6 +149,8 @@ impl<'s> Batch<'s> {
             (pieces, file_id)
         });
         let mut pieces = pieces?;
+        // The file was cut short, so `file_id` is not its id.
+        crate::interrupt::check()?;
         pieces.sort_unstable_by_key(|(offset, _)| *offset);
         let manifest = Manifest {
             pieces: pieces.into_iter().map(|(_, p)| p).collect(),
@@ -199,6 +206,7 @@ impl<'s> Batch<'s> {
         let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
             .par_bridge()
             .map(|(offset, length)| {
+                crate::interrupt::check()?;
                 let bytes = &data[offset..offset + length];
                 let chunk_id = hash::hash_bytes(bytes);
                 self.put_chunk(&chunk_id, bytes, false)?;

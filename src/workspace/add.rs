@@ -90,11 +90,16 @@ pub fn add(
     let batch = store.batch();
     let mut pending = Vec::new();
     for rel in rels {
-        let (pointer, hashed) = store_path(repo, &mut cache, &batch, &rel, progress)?;
-        pending.push((rel, pointer, hashed));
+        match store_path(repo, &mut cache, &batch, &rel, progress) {
+            Ok((pointer, hashed)) => pending.push((rel, pointer, hashed)),
+            Err(e) => return Err(keep_finished_work(batch, &mut cache, e, progress)),
+        }
     }
     // Objects become durable and visible before any pointer refers to them.
-    let stored = batch.commit()?;
+    progress.start("committing", 0, 0);
+    let stored = batch.commit();
+    progress.finish();
+    let stored = stored?;
 
     let mut outcomes = Vec::new();
     for (rel, pointer, hashed) in pending {
@@ -119,6 +124,39 @@ pub fn add(
         paths: outcomes,
         stored,
     })
+}
+
+/// After a failure or an interruption part way: make the objects already
+/// staged durable, and remember the files already hashed, so that the
+/// re-run reads and writes only what is left. No pointer is written, so
+/// nothing names the partial work; `gc` may sweep it until a re-run does.
+/// Returns the error to report (an interruption with what was kept).
+fn keep_finished_work(
+    batch: Batch<'_>,
+    cache: &mut StatCache,
+    error: Error,
+    progress: &dyn Progress,
+) -> Error {
+    progress.start("committing", 0, 0);
+    let kept = batch.commit();
+    progress.finish();
+    // The stat cache only vouches for ids the store holds, so saving it is
+    // harmless even when the commit failed.
+    let _ = cache.save();
+    match (error, kept) {
+        (
+            Error::Interrupted {
+                done, total, ..
+            },
+            Ok(stats),
+        ) => Error::Interrupted {
+            what: "add",
+            done,
+            total,
+            kept_objects: stats.new_objects,
+        },
+        (error, _) => error,
+    }
 }
 
 /// The repository-relative path to track for the argument `p`.
@@ -176,10 +214,12 @@ pub(crate) fn store_path(
         .ok_or(Error::PathNotFound { path: abs.clone() })?;
     let bytes = files.iter().map(|f| f.stamp.size).sum();
     progress.start("storing", files.len() as u64, bytes);
+    let total = files.len() as u64;
     let cache_ref = &*cache;
-    let current: Vec<Current> = files
+    let results: Vec<Result<Current>> = files
         .into_par_iter()
         .map(|entry| {
+            crate::interrupt::check()?;
             let size = entry.stamp.size;
             let known = cache_ref
                 .lookup(&cache_key(rel, &entry.rel), &entry.stamp)
@@ -205,8 +245,34 @@ pub(crate) fn store_path(
             progress.advance(1, size);
             Ok(current)
         })
-        .collect::<Result<_>>()?;
+        .collect();
     progress.finish();
+    // Files finished before a failure or a stop are kept in the stat cache
+    // (their objects are committed by the caller), so a re-run skips them.
+    let mut current = Vec::with_capacity(results.len());
+    let mut failure: Option<Error> = None;
+    for r in results {
+        match r {
+            Ok(c) => current.push(c),
+            // A real error says more than the stop it may have caused.
+            Err(e) if matches!(failure, None | Some(Error::Interrupted { .. })) => {
+                failure = Some(e)
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some(e) = failure {
+        remember(cache, rel, &current);
+        return Err(match e {
+            Error::Interrupted { .. } => Error::Interrupted {
+                what: "add",
+                done: current.len() as u64,
+                total,
+                kept_objects: 0,
+            },
+            e => e,
+        });
+    }
     // A directory's tree is stored, and its id (hashed once) names it.
     let pointer = if is_dir {
         dir_pointer(rel, batch.put_tree(&tree_of(&current)?)?, &current)
