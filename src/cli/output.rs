@@ -105,22 +105,40 @@ impl Bar {
 
 impl rvc::progress::Progress for Bar {
     fn start(&self, phase: &'static str, files: u64, bytes: u64) {
+        self.bar.disable_steady_tick();
+        self.bar.reset();
+        // A step with nothing to count (committing the store) is a spinner
+        // with the time it has taken, shown at once if the command has
+        // already been visible or running for a while.
+        if files == 0 && bytes == 0 {
+            self.bar.set_length(0);
+            self.bar.set_style(
+                ProgressStyle::with_template("{msg:>10} {spinner} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            self.bar.set_message(phase);
+            self.show_if_slow();
+            if self.shown.load(Ordering::Relaxed) {
+                self.bar.enable_steady_tick(Duration::from_millis(100));
+            }
+            return;
+        }
         // Transfers know their bytes up front and count in bytes; the rest
         // count files (or, when fetching, objects).
         let by_bytes = bytes > 0;
         self.by_bytes.store(by_bytes, Ordering::Relaxed);
         self.bar.set_length(if by_bytes { bytes } else { files });
-        self.bar.set_position(0);
         let template = if by_bytes {
-            "{msg:>10} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})"
+            "{msg:>10} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}{eta_once_known})"
         } else if phase == "Fetching" {
-            "{msg:>10} [{bar:30}] {pos}/{len} objects ({per_sec}, {eta})"
+            "{msg:>10} [{bar:30}] {pos}/{len} objects ({per_sec}{eta_once_known})"
         } else {
-            "{msg:>10} [{bar:30}] {pos}/{len} files ({per_sec}, {eta})"
+            "{msg:>10} [{bar:30}] {pos}/{len} files ({per_sec}{eta_once_known})"
         };
         self.bar.set_style(
             ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key("eta_once_known", eta_once_known)
                 .progress_chars("=> "),
         );
         self.bar.set_message(phase);
@@ -132,6 +150,18 @@ impl rvc::progress::Progress for Bar {
         } else {
             files
         });
+        self.show_if_slow();
+    }
+
+    fn finish(&self) {
+        self.bar.disable_steady_tick();
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Bar {
+    /// Start drawing once the command has run for a quarter of a second.
+    fn show_if_slow(&self) {
         if self.enabled
             && !self.shown.load(Ordering::Relaxed)
             && self.started.elapsed() > Duration::from_millis(250)
@@ -140,8 +170,40 @@ impl rvc::progress::Progress for Bar {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
     }
+}
 
-    fn finish(&self) {
-        self.bar.finish_and_clear();
+/// `, 12s left` once the phase has run long enough for its rate to mean
+/// something; nothing before (an early estimate of "21m" for a 6 s job
+/// is worse than none).
+fn eta_once_known(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = w.write_str(&eta_text(state.elapsed(), state.pos(), state.eta()));
+}
+
+fn eta_text(elapsed: Duration, pos: u64, eta: Duration) -> String {
+    if elapsed < Duration::from_millis(1500) || pos == 0 {
+        return String::new();
+    }
+    match eta.as_secs() {
+        0 => String::new(),
+        s if s < 60 => format!(", {s}s left"),
+        s if s < 3600 => format!(", {}m{:02}s left", s / 60, s % 60),
+        s => format!(", {}h{:02}m left", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a 6 s add showed "21m" left at its start.
+    #[test]
+    fn regression_no_eta_until_the_rate_is_known() {
+        let secs = Duration::from_secs;
+        assert_eq!(eta_text(Duration::from_millis(200), 3, secs(1260)), "");
+        assert_eq!(eta_text(secs(5), 0, secs(1260)), "");
+        assert_eq!(eta_text(secs(2), 10, secs(4)), ", 4s left");
+        assert_eq!(eta_text(secs(2), 10, secs(125)), ", 2m05s left");
+        assert_eq!(eta_text(secs(2), 10, secs(7300)), ", 2h01m left");
+        assert_eq!(eta_text(secs(2), 10, Duration::from_millis(300)), "");
     }
 }
