@@ -117,8 +117,12 @@ pub enum Error {
     #[error("object {id} is not in the local store")]
     ObjectMissing { id: String },
 
-    #[error("object {id} is corrupt: its content hashes to {actual}")]
-    ObjectCorrupt { id: String, actual: String },
+    #[error("object {id} is corrupt: {problem}")]
+    ObjectCorrupt {
+        id: String,
+        /// What is wrong, as a sentence: "its content hashes to …".
+        problem: String,
+    },
 
     #[error("no tracked path, run or stored object matches `{prefix}`")]
     UnknownId { prefix: String },

@@ -944,7 +944,10 @@ fn regression_ctrl_c_or_sigterm_during_add_stops_cleanly_and_keeps_finished_work
         assert!(err.contains("add was interrupted after"), "{err}");
         assert!(err.contains("hint: run the same command again"), "{err}");
         assert_eq!(store_temp_files(&ws), 0, "its own temporary files are gone");
-        assert!(!ws.path("data.rvc").exists(), "no pointer names partial work");
+        assert!(
+            !ws.path("data.rvc").exists(),
+            "no pointer names partial work"
+        );
         verify_store(&ws.path(".rvc/cache"));
         ws.rvc(&["fsck"]).assert().success();
 

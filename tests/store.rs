@@ -201,12 +201,19 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     let ws = Workspace::new();
     ws.write("small.txt", "small file\n");
     ws.write("big.bin", noise(10 << 20, 9));
-    ws.rvc(&["add", "small.txt", "big.bin"]).assert().success();
+    let text_file = "a compressible line of text\n".repeat(20_000);
+    ws.write("text.txt", &text_file);
+    ws.rvc(&["add", "small.txt", "big.bin", "text.txt"])
+        .assert()
+        .success();
     ws.rvc(&["fsck"]).assert().success();
 
-    // Damage the small file's (packed) chunk and one chunk of the big file.
+    // Damage the small file's (packed) chunk, the compressed text's chunk
+    // and one chunk of the big file.
     let small = b3(b"small file\n");
     common::damage_chunk(&ws.path(".rvc/cache"), &small);
+    let text_id = b3(text_file.as_bytes());
+    common::damage_chunk(&ws.path(".rvc/cache"), &text_id);
     let big = b3(&noise(10 << 20, 9));
     let manifest = std::fs::read_to_string(ws.path(&format!(
         ".rvc/cache/manifests/{}/{}",
@@ -227,8 +234,20 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     let out = ws.rvc(&["fsck"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains(&format!("corrupt: Chunk {small}")), "{text}");
-    assert!(text.contains(&format!("corrupt: Manifest {big}")), "{text}");
+    assert!(text.contains(&format!("corrupt: chunk {small}")), "{text}");
+    assert!(text.contains(&format!("corrupt: manifest {big}")), "{text}");
+    // Regression: a damaged zstd chunk was said to "hash to an undecodable
+    // zstd frame"; each problem is a plain sentence.
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("corrupt: chunk {text_id}")))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("its compressed bytes cannot be decompressed")
+            || line.contains("its content hashes to "),
+        "{line}"
+    );
+    assert!(!text.contains("undecodable"), "{text}");
     assert!(stderr(&out).contains("--repair"));
 
     // A damaged object never reaches the workspace, even with --force.
@@ -239,20 +258,35 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     let report = ws.json(&["fsck", "--repair"]);
     assert_eq!(
         report["corrupt"].as_array().unwrap().len(),
-        3,
-        "small chunk, big piece, big manifest: {report}"
+        4,
+        "small chunk, text chunk, big piece, big manifest: {report}"
     );
     assert!(ws
         .path(&format!(".rvc/cache/quarantine/chunks/{small}"))
         .is_file());
-    ws.rvc(&["fsck"])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("missing:"));
+    // Regression: after --repair, fsck called the quarantined manifest a
+    // "Chunk". Kinds are lowercase words, and a file whose content is gone
+    // is a file.
+    let out = ws.rvc(&["fsck"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("missing: file {big}, needed by big.bin.rvc")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("missing: file {small}, needed by small.txt.rvc")),
+        "{text}"
+    );
+    for wrong in ["Chunk", "Manifest", "Tree", "undecodable", "hashes to an"] {
+        assert!(!text.contains(wrong), "{wrong}: {text}");
+    }
 
     // Re-adding stores the content again.
     ws.write("big.bin", noise(10 << 20, 9));
-    ws.rvc(&["add", "small.txt", "big.bin"]).assert().success();
+    ws.rvc(&["add", "small.txt", "big.bin", "text.txt"])
+        .assert()
+        .success();
     ws.rvc(&["fsck"]).assert().success();
     verify_store(&ws.path(".rvc/cache"));
 }

@@ -36,7 +36,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 .map(|q| format!(" (moved to {q})"))
                 .unwrap_or_default();
             println!(
-                "corrupt: {:?} {}: {}{moved}",
+                "corrupt: {} {}: {}{moved}",
                 p.object.area, p.object.id, p.problem
             );
         }
@@ -54,10 +54,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 [first, rest @ ..] => format!("{first} and {} more", rest.len()),
                 [] => String::new(),
             };
-            println!(
-                "missing: {:?} {}, needed by {by}",
-                m.object.area, m.object.id
-            );
+            println!("missing: {} {}, needed by {by}", m.what, m.object.id);
         }
         println!(
             "checked {}, {}, {} ({} of content): {} corrupt, {} missing",

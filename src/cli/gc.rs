@@ -41,7 +41,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let verb = if r.dry_run { "would delete" } else { "deleted" };
     for s in &r.deleted {
         println!(
-            "{verb} {:?} {} ({})",
+            "{verb} {} {} ({})",
             s.object.area,
             s.object.id,
             bytes(s.bytes)

@@ -197,7 +197,8 @@ extern "C" fn on_stop(_: libc::c_int) {
         unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
     }
     rvc::interrupt::request();
-    const MSG: &[u8] = b"\nstopping after the work in progress (press Ctrl-C again to quit at once)\n";
+    const MSG: &[u8] =
+        b"\nstopping after the work in progress (press Ctrl-C again to quit at once)\n";
     // SAFETY: write(2) is async-signal-safe.
     unsafe {
         libc::write(2, MSG.as_ptr().cast(), MSG.len());

@@ -39,6 +39,10 @@ pub struct Problem {
 pub struct Missing {
     #[serde(flatten)]
     pub object: ObjectRef,
+    /// `file` when a whole file's content is absent (neither its chunk nor
+    /// its manifest is stored), else the object's kind: `chunk`, `manifest`
+    /// or `tree`.
+    pub what: String,
     /// The pointers (or manifests) that need it.
     pub needed_by: Vec<String>,
 }
@@ -138,8 +142,10 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
 
     // What the workspace needs.
     let keep = roots::workspace(repo)?;
+    let mut missing_files = HashSet::new();
     for k in &keep {
         let reach = store.reachable([k.root()]);
+        missing_files.extend(reach.missing_files);
         for object in reach.missing {
             missing.lock().unwrap().push((object, k.source.clone()));
         }
@@ -168,7 +174,16 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
         .map(|(object, mut needed_by)| {
             needed_by.sort();
             needed_by.dedup();
-            Missing { object, needed_by }
+            let what = if object.area == Area::Chunk && missing_files.contains(&object.id) {
+                "file".to_string()
+            } else {
+                object.area.to_string()
+            };
+            Missing {
+                object,
+                what,
+                needed_by,
+            }
         })
         .collect();
     for (path, why) in store.bad_packs() {

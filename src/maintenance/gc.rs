@@ -74,10 +74,9 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
         return Err(Error::Refused {
             what: "gc",
             reason: format!(
-                "{:?} {} cannot be read ({why}), so what it keeps alive is unknown",
+                "{} {} cannot be read ({why}), so what it keeps alive is unknown",
                 o.area, o.id
-            )
-            .to_lowercase(),
+            ),
             hint: "run `rvc fsck --repair` first".into(),
         });
     }

@@ -251,7 +251,7 @@ pub fn fetch(
                 Outcome::Hashed(actual) if actual == *id => Ok(()),
                 Outcome::Hashed(actual) => Err(Error::ObjectCorrupt {
                     id: id.to_hex(),
-                    actual: actual.to_hex(),
+                    problem: format!("its content hashes to {actual}"),
                 }),
                 Outcome::Failed(message) => Err(Error::Manifest {
                     id: id.to_hex(),

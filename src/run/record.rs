@@ -256,7 +256,10 @@ pub fn lock(
     };
     let text = lock.encode()?;
     // Everything the lockfile names is durable before the lockfile exists.
-    let stored = batch.commit()?;
+    progress.start("committing", 0, 0);
+    let stored = batch.commit();
+    progress.finish();
+    let stored = stored?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io {
             op: "create directory",

@@ -83,16 +83,18 @@ fn decode_body(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
     match stored.split_first() {
         Some((&RAW, rest)) => Ok(rest.to_vec()),
         Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT)
-            .map_err(|e| format!("an undecodable zstd frame ({e})")),
-        Some((other, _)) => Err(format!("an unknown chunk header byte {other}")),
-        None => Err("an empty object file".into()),
+            .map_err(|e| format!("its compressed bytes cannot be decompressed ({e})")),
+        Some((other, _)) => Err(format!(
+            "its first byte ({other}) is not a chunk kind this version of rvc knows"
+        )),
+        None => Err("its object file is empty".into()),
     }
 }
 
-fn corrupt(id: &Id, actual: String) -> Error {
+fn corrupt(id: &Id, problem: String) -> Error {
     Error::ObjectCorrupt {
         id: id.to_hex(),
-        actual,
+        problem,
     }
 }
 
@@ -100,7 +102,7 @@ fn corrupt(id: &Id, actual: String) -> Error {
 pub fn check(data: &[u8], id: &Id) -> Result<()> {
     let actual = crate::hash::hash_bytes(data);
     if actual != *id {
-        return Err(corrupt(id, actual.to_hex()));
+        return Err(corrupt(id, format!("its content hashes to {actual}")));
     }
     Ok(())
 }

@@ -74,6 +74,17 @@ pub enum Area {
     Tree,
 }
 
+impl std::fmt::Display for Area {
+    /// The kind as a lowercase word, as messages and `--json` name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Area::Chunk => "chunk",
+            Area::Manifest => "manifest",
+            Area::Tree => "tree",
+        })
+    }
+}
+
 impl Area {
     pub const ALL: [Area; 3] = [Area::Chunk, Area::Manifest, Area::Tree];
 
@@ -105,8 +116,12 @@ pub enum Root {
 pub struct Reach {
     /// Present objects, with their size on disk.
     pub present: HashMap<ObjectRef, u64>,
-    /// Referenced objects that are not in the store.
+    /// Referenced objects that are not in the store. A file whose content
+    /// is stored neither whole nor as a manifest is listed as a chunk.
     pub missing: Vec<ObjectRef>,
+    /// The files among `missing`: neither their chunk nor their manifest
+    /// is stored.
+    pub missing_files: Vec<Id>,
     /// Objects that are present but could not be read (damaged manifests or
     /// trees); what they refer to is unknown.
     pub unreadable: Vec<(ObjectRef, String)>,
@@ -403,6 +418,7 @@ impl Store {
                 };
                 let Some(size) = self.size_if_present(m) else {
                     r.missing.push(chunk);
+                    r.missing_files.push(id);
                     return r;
                 };
                 r.present.insert(m, size);
@@ -430,10 +446,13 @@ impl Store {
         for r in found {
             reach.present.extend(r.present);
             reach.missing.extend(r.missing);
+            reach.missing_files.extend(r.missing_files);
             reach.unreadable.extend(r.unreadable);
         }
         reach.missing.sort();
         reach.missing.dedup();
+        reach.missing_files.sort();
+        reach.missing_files.dedup();
         reach
     }
 

@@ -36,7 +36,7 @@ impl Store {
         if actual != *id {
             return Err(Error::ObjectCorrupt {
                 id: id.to_hex(),
-                actual: actual.to_hex(),
+                problem: format!("its listing hashes to {actual}"),
             });
         }
         Tree::parse(&bytes, &id.to_hex())
@@ -77,7 +77,7 @@ impl Store {
         if len > (chunk::DECODED_LIMIT + 4096) as u64 {
             return Err(Error::ObjectCorrupt {
                 id: id.to_hex(),
-                actual: format!("an object file of {len} bytes, more than any chunk"),
+                problem: format!("its object file has {len} bytes, more than any chunk can"),
             });
         }
         let mut head = [0u8; 1];
@@ -154,7 +154,7 @@ impl Store {
         }
         Error::ObjectCorrupt {
             id: id.to_hex(),
-            actual: actual.to_hex(),
+            problem: format!("its content hashes to {actual}"),
         }
     }
 
@@ -204,7 +204,7 @@ impl Store {
             return chunk::decoded_size(&stored, stored.len() as u64).ok_or_else(|| {
                 Error::ObjectCorrupt {
                     id: id.to_hex(),
-                    actual: "an unreadable chunk header".into(),
+                    problem: "its header cannot be read".into(),
                 }
             });
         }
@@ -218,7 +218,7 @@ impl Store {
             let n = f.read(&mut head).at("read", &path)?;
             return chunk::decoded_size(&head[..n], len).ok_or_else(|| Error::ObjectCorrupt {
                 id: id.to_hex(),
-                actual: "an unreadable chunk header".into(),
+                problem: "its header cannot be read".into(),
             });
         }
         match self.manifest(id)? {

@@ -144,12 +144,7 @@ fn keep_finished_work(
     // harmless even when the commit failed.
     let _ = cache.save();
     match (error, kept) {
-        (
-            Error::Interrupted {
-                done, total, ..
-            },
-            Ok(stats),
-        ) => Error::Interrupted {
+        (Error::Interrupted { done, total, .. }, Ok(stats)) => Error::Interrupted {
             what: "add",
             done,
             total,
