@@ -136,11 +136,40 @@ fn gc_keeps_what_is_referenced_and_reports_what_it_deletes() {
     ws.rvc(&["checkout", &v1[..12], "-o", "v1.bin"])
         .assert()
         .success();
+    // Regression: gc printed a line per object (4,433 lines for one removed
+    // dataset). It prints totals per kind and what stopped referencing
+    // them; --verbose gives the list.
+    let out = ws.rvc(&["gc", "--dry-run"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let deleted = ws.json(&["gc", "--dry-run"])["deleted"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(deleted > 5, "{deleted}");
+    assert!(text.lines().count() < 6, "a summary, not a list:\n{text}");
+    assert!(
+        text.starts_with(&format!("would delete {deleted} objects (9.0 MiB): ")),
+        "{text}"
+    );
+    assert!(text.contains("1 manifest ("), "{text}");
+    assert!(text.contains("chunks ("), "{text}");
+    assert!(text.contains("content no longer referenced by:"), "{text}");
+    assert!(text.contains("    model.bin.rvc (as of commit "), "{text}");
+    assert!(stderr(&out).contains("--verbose"), "{}", stderr(&out));
+    let verbose = ws.rvc(&["gc", "--dry-run", "-v"]).output().unwrap();
+    let listed = stdout(&verbose)
+        .lines()
+        .filter(|l| l.starts_with("would delete chunk ") || l.starts_with("would delete manifest "))
+        .count();
+    assert_eq!(listed, deleted, "{}", stdout(&verbose));
     let out = ws.rvc(&["gc"]).output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("deleted Manifest"), "{text}");
-    assert!(text.contains("deleted") && text.contains("MiB"), "{text}");
+    assert!(
+        text.starts_with(&format!("deleted {deleted} objects")),
+        "{text}"
+    );
     assert!(chunk_count(&ws) < before);
     ws.rvc(&["checkout", &v1[..12], "-o", "v1-again.bin"])
         .assert()

@@ -30,6 +30,26 @@ pub struct Swept {
     pub bytes: u64,
 }
 
+/// Objects and bytes of one kind.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct KindTotal {
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+/// A pointer or run artefact, found in git history, whose content `gc`
+/// deleted: what stopped referencing the deleted objects.
+#[derive(Debug, serde::Serialize)]
+pub struct Released {
+    /// `data.rvc`, or `.rvc/runs/run-1.lock:out/run-1` for a run artefact.
+    pub source: String,
+    /// Commits (short ids) whose version of it named deleted content.
+    pub commits: Vec<String>,
+    /// Deleted objects that are the content it named (a file's chunk or
+    /// manifest, a directory's tree); the chunks below them are not counted.
+    pub objects: u64,
+}
+
 /// What `gc` did.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct GcReport {
@@ -40,6 +60,11 @@ pub struct GcReport {
     pub kept_bytes: u64,
     pub deleted: Vec<Swept>,
     pub deleted_bytes: u64,
+    /// The deleted objects by kind (`chunk`, `manifest`, `tree`).
+    pub deleted_by_kind: std::collections::BTreeMap<String, KindTotal>,
+    /// Pointers and run artefacts in git history whose content was deleted,
+    /// by path. Empty outside git, or when nothing in history named it.
+    pub released: Vec<Released>,
     pub temp_files: u64,
     pub temp_bytes: u64,
     /// Pointers in git history that could not be read.
@@ -113,6 +138,17 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
             report.deleted.push(Swept { object, bytes });
         }
     }
+    for s in &report.deleted {
+        let t = report
+            .deleted_by_kind
+            .entry(s.object.area.to_string())
+            .or_default();
+        t.objects += 1;
+        t.bytes += s.bytes;
+    }
+    if !report.deleted.is_empty() && !opts.all_commits {
+        report.released = released(repo, &report.deleted);
+    }
     // No writer holds the store lock now, so every temporary file is stale.
     for (path, bytes) in store.temp_files()? {
         if !opts.dry_run {
@@ -122,4 +158,53 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
         report.temp_bytes += bytes;
     }
     Ok(report)
+}
+
+/// The pointers and run artefacts of git history whose content is among
+/// `deleted`, grouped by path. Best effort: outside git, or with a history
+/// that cannot be read, it is empty (the report still counts everything).
+fn released(repo: &Repo, deleted: &[Swept]) -> Vec<Released> {
+    use std::collections::{BTreeMap, HashSet};
+    let Ok((history, _)) = roots::git_history(repo) else {
+        return Vec::new();
+    };
+    let gone: HashSet<ObjectRef> = deleted.iter().map(|s| s.object).collect();
+    let mut by_path: BTreeMap<String, (Vec<String>, HashSet<ObjectRef>)> = BTreeMap::new();
+    for k in history {
+        let objects: Vec<ObjectRef> = match k.root() {
+            crate::store::Root::File(id) => vec![
+                ObjectRef {
+                    area: Area::Chunk,
+                    id,
+                },
+                ObjectRef {
+                    area: Area::Manifest,
+                    id,
+                },
+            ],
+            crate::store::Root::Tree(id) => vec![ObjectRef {
+                area: Area::Tree,
+                id,
+            }],
+        };
+        let hit: Vec<ObjectRef> = objects.into_iter().filter(|o| gone.contains(o)).collect();
+        if hit.is_empty() {
+            continue;
+        }
+        // `source` is `<commit>:<path>`.
+        let (commit, path) = k.source.split_once(':').unwrap_or(("", &k.source));
+        let entry = by_path.entry(path.to_string()).or_default();
+        if !commit.is_empty() && !entry.0.iter().any(|c| c == commit) {
+            entry.0.push(commit.to_string());
+        }
+        entry.1.extend(hit);
+    }
+    by_path
+        .into_iter()
+        .map(|(source, (commits, objects))| Released {
+            source,
+            commits,
+            objects: objects.len() as u64,
+        })
+        .collect()
 }
