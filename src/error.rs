@@ -151,6 +151,13 @@ pub enum Error {
     #[error("{} already exists and is not empty", path.display())]
     DestinationExists { path: PathBuf },
 
+    #[error("`{arg}` is neither a run nor a git revision")]
+    NotRunOrRevision {
+        arg: String,
+        /// Run names close to it.
+        similar: Vec<String>,
+    },
+
     #[error("`{arg}` is not a tracked path, a pointer file, a run or a stored id")]
     UnknownTarget {
         arg: String,
@@ -245,6 +252,7 @@ impl Error {
             Error::NotTracked { .. } => "not_tracked",
             Error::DestinationExists { .. } => "destination_exists",
             Error::UnknownTarget { .. } => "unknown_target",
+            Error::NotRunOrRevision { .. } => "not_run_or_revision",
             Error::NoRemote { .. } => "no_remote",
             Error::UnknownRemote { .. } => "unknown_remote",
             Error::BadRemote { .. } => "bad_remote",
@@ -293,7 +301,9 @@ impl Error {
             | Error::AmbiguousId { prefix, .. }
             | Error::PrefixTooShort { prefix, .. } => Some(prefix.clone()),
             Error::BadId { text, .. } => Some(text.clone()),
-            Error::UnknownTarget { arg, .. } => Some(arg.clone()),
+            Error::UnknownTarget { arg, .. } | Error::NotRunOrRevision { arg, .. } => {
+                Some(arg.clone())
+            }
             _ => None,
         }
     }
@@ -381,6 +391,13 @@ impl Error {
                 similar.join(", ")
             ),
             Error::UnknownTarget { .. } => "list tracked paths with `rvc ls` and runs with `rvc runs`".into(),
+            Error::NotRunOrRevision { similar, .. } if !similar.is_empty() => format!(
+                "did you mean run {}? (`rvc runs` lists runs, `git log` commits)",
+                similar.join(", ")
+            ),
+            Error::NotRunOrRevision { .. } => {
+                "give two runs (`rvc runs` lists them) or git revisions such as HEAD~1 or main".into()
+            }
             Error::NoRemote { configured } if configured.is_empty() => {
                 "add one with `rvc remote add origin s3://bucket/path --default`".into()
             }

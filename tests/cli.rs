@@ -994,3 +994,114 @@ fn temp_files_are_kept_while_a_writer_holds_the_store_lock() {
     ws.rvc(&["checkout"]).assert().success();
     assert!(!temp.exists());
 }
+
+/// A DVC user looks for `dvc diff`: with no runs, `rvc diff` compares the
+/// tracked data of git revisions, or of a revision and the workspace.
+#[test]
+fn regression_diff_without_runs_compares_tracked_data_of_commits_and_the_workspace() {
+    let ws = Workspace::new();
+    ws.git(&["config", "user.email", "t@example.com"]);
+    ws.git(&["config", "user.name", "t"]);
+    ws.write("data/reviews.csv", "id,text\n1,a\n2,b\n3,c\n");
+    ws.write("data/img/a.png", "a");
+    ws.write("model.bin", "weights v1");
+    ws.write("eval.jsonl", "{\"a\":1}\n{\"a\":2}\n");
+    ws.rvc(&["add", "data", "model.bin", "eval.jsonl"])
+        .assert()
+        .success();
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "one"]);
+
+    // Second commit: rows edited (with CRLF endings), a file added and one
+    // removed in the directory, a pointer deleted, another added.
+    ws.write(
+        "data/reviews.csv",
+        "id,text\r\n1,a\r\n2,B\r\n3,c\r\n4,d\r\n",
+    );
+    ws.write("data/img/b.png", "b");
+    std::fs::remove_file(ws.path("data/img/a.png")).unwrap();
+    ws.write("extra.txt", "new\n");
+    ws.rvc(&["add", "data", "extra.txt"]).assert().success();
+    ws.git(&["rm", "-q", "model.bin.rvc"]);
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "two"]);
+
+    let d = ws.json(&["diff", "HEAD~1", "HEAD"]);
+    let changes = d["changes"].as_array().unwrap();
+    let by_path = |p: &str| {
+        changes
+            .iter()
+            .find(|c| c["path"] == p)
+            .unwrap_or_else(|| panic!("{p} not in {d}"))
+    };
+    let data = by_path("data");
+    assert_eq!(data["change"], "modified");
+    assert_eq!(
+        data["rows"],
+        serde_json::json!({"added": 1, "removed": 0, "changed": 1, "approximate": false})
+    );
+    assert_eq!(data["files_added"], serde_json::json!(["img/b.png"]));
+    assert_eq!(data["files_removed"], serde_json::json!(["img/a.png"]));
+    assert_eq!(data["files_modified"], serde_json::json!(["reviews.csv"]));
+    assert_eq!(by_path("model.bin")["change"], "deleted");
+    assert_eq!(by_path("extra.txt")["change"], "added");
+    assert_eq!(changes.len(), 3, "{d}");
+    assert_eq!(d["unchanged"], 1, "eval.jsonl: {d}");
+
+    // Human and Markdown forms.
+    let out = ws.rvc(&["diff", "HEAD~1", "HEAD"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("modified data: ") && text.contains("(1 added, 0 removed, 1 changed)"),
+        "{text}"
+    );
+    assert!(text.contains("      added data/img/b.png"), "{text}");
+    assert!(text.contains("  deleted model.bin: "), "{text}");
+    assert!(text.contains("  added extra.txt: absent -> "), "{text}");
+    let md = stdout(
+        &ws.rvc(&["diff", "HEAD~1", "HEAD", "--md"])
+            .output()
+            .unwrap(),
+    );
+    assert!(md.contains("\n- modified data: "), "{md}");
+    assert!(md.contains("\n  - removed data/img/a.png"), "{md}");
+
+    // No arguments: HEAD against the workspace, which has an edit not yet
+    // added; nothing else differs.
+    ws.write("eval.jsonl", "{\"a\":1}\n{\"a\":3}\n");
+    let d = ws.json(&["diff"]);
+    assert_eq!(d["from"]["name"], "HEAD");
+    assert_eq!(d["to"]["name"], "workspace");
+    let changes = d["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{d}");
+    assert_eq!(changes[0]["path"], "eval.jsonl");
+    assert_eq!(changes[0]["workspace"], "not added");
+    assert_eq!(changes[0]["rows"]["changed"], 1);
+    let text = stdout(&ws.rvc(&["diff"]).output().unwrap());
+    assert!(text.contains("`rvc add eval.jsonl` records it"), "{text}");
+
+    // One revision: it against the workspace.
+    let d = ws.json(&["diff", "HEAD~1"]);
+    assert_eq!(d["changes"].as_array().unwrap().len(), 4, "{d}");
+
+    // Nothing changed.
+    ws.write("eval.jsonl", "{\"a\":1}\n{\"a\":2}\n");
+    let text = stdout(&ws.rvc(&["diff"]).output().unwrap());
+    assert!(
+        text.contains("no tracked data changed (3 tracked paths the same)"),
+        "{text}"
+    );
+
+    // Neither a run nor a revision; a run and a revision mixed.
+    let out = ws.rvc(&["diff", "HEAD", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`nope` is neither a run nor a git revision"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ws.rvc(&["diff", "nope", "--json"]).output().unwrap();
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["kind"], "not_run_or_revision");
+}

@@ -1,22 +1,26 @@
-//! `rvc diff A B [--json|--md]`
+//! `rvc diff [A [B]] [--json|--md]`: two runs, or the tracked data of two
+//! git revisions (or of one and the workspace).
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use super::output::Bar;
 use super::output::{plural, print_json};
 use super::CmdResult;
-use rvc::run::diff::RunDiff;
+use rvc::run::diff::{DataChange, RunDiff};
 use rvc::run::metrics::fmt_float;
+use rvc::workspace::diff::{Comparison, DataDiff, SideInfo};
 
 /// Lines of an uncommitted patch shown in the human form.
 const PATCH_LINES: usize = 40;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The earlier run (name or run id).
-    a: String,
-    /// The later run.
-    b: String,
+    /// Two runs (names or run ids) to compare; or two git revisions, one
+    /// (compared with the workspace), or none (HEAD against the workspace)
+    /// to compare the tracked data.
+    #[arg(value_name = "RUN|REV", num_args = 0..=2)]
+    targets: Vec<String>,
     /// Print the comparison as JSON.
     #[arg(long, conflicts_with = "md")]
     json: bool,
@@ -30,15 +34,153 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
-    let a = rvc::run::resolve(&repo, &args.a)?;
-    let b = rvc::run::resolve(&repo, &args.b)?;
-    let d = rvc::run::diff::diff(&repo, &a, &b)?;
-    if args.json {
-        print_json(&d);
-    } else {
-        render(&d, args.md, args.all);
+    match rvc::workspace::diff::comparison(&repo, &args.targets)? {
+        Comparison::Runs(a, b) => {
+            let d = rvc::run::diff::diff(&repo, &a, &b)?;
+            if args.json {
+                print_json(&d);
+            } else {
+                render(&d, args.md, args.all);
+            }
+        }
+        Comparison::Data(from, to) => {
+            let d = rvc::workspace::diff::diff(&repo, &from, &to, &Bar::new())?;
+            for w in &d.warnings {
+                eprintln!("warning: left out an unreadable pointer: {w}");
+            }
+            if args.json {
+                print_json(&d);
+            } else {
+                render_data(&d, args.md);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Headings, items and nested items, as plain text or Markdown.
+#[derive(Clone, Copy)]
+struct Out {
+    md: bool,
+}
+
+impl Out {
+    fn h(self, title: &str) {
+        if self.md {
+            println!("\n### {title}\n")
+        } else {
+            println!("{title}")
+        }
+    }
+
+    fn item(self, text: String) {
+        if self.md {
+            println!("- {text}")
+        } else {
+            println!("  {text}")
+        }
+    }
+
+    /// A line under the item before it: a nested list item in Markdown (an
+    /// indented line there would be a code block).
+    fn sub(self, text: String) {
+        if self.md {
+            println!("  - {text}")
+        } else {
+            println!("      {text}")
+        }
+    }
+}
+
+fn side_name(s: &SideInfo) -> String {
+    match &s.commit {
+        Some(c) if !c.starts_with(&s.name) => format!("{} ({})", s.name, &c[..10]),
+        Some(c) => c[..10].to_string(),
+        None => s.name.clone(),
+    }
+}
+
+fn render_data(d: &DataDiff, md: bool) {
+    let out = Out { md };
+    let title = format!("{} -> {}", side_name(&d.from), side_name(&d.to));
+    if md {
+        println!("## {}", title.replace(" -> ", " → "));
+    } else {
+        println!("{title}");
+    }
+    out.h("data");
+    if d.changes.is_empty() {
+        out.item(format!(
+            "no tracked data changed ({} the same)",
+            plural(d.unchanged, "tracked path", "tracked paths")
+        ));
+        return;
+    }
+    for c in &d.changes {
+        render_data_change(out, c.change, &c.data);
+        match c.workspace {
+            Some("not added") => out.sub(format!(
+                "(the workspace's data, not added yet: `rvc add {}` records it)",
+                c.data.path
+            )),
+            Some(other) => out.sub(format!(
+                "({other} in the workspace; this compares its pointer)"
+            )),
+            None => {}
+        }
+    }
+    if d.unchanged > 0 {
+        out.item(format!(
+            "({} unchanged)",
+            plural(d.unchanged, "tracked path", "tracked paths")
+        ));
+    }
+}
+
+/// One input, output or tracked path that differs: `label PATH: id -> id`,
+/// its rows, and the files that differ inside a directory.
+fn render_data_change(out: Out, label: &str, c: &DataChange) {
+    let id = |a: &Option<rvc::run::Artifact>| {
+        a.as_ref()
+            .map(|a| a.id.short())
+            .unwrap_or_else(|| "absent".into())
+    };
+    let path = match &c.path_before {
+        Some(before) => format!("{before} -> {}", c.path),
+        None => c.path.clone(),
+    };
+    let mut line = format!("{label} {path}: {} -> {}", id(&c.before), id(&c.after));
+    if c.rows_before.is_some() || c.rows_after.is_some() {
+        let n = |r: Option<u64>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+        line.push_str(&format!(
+            ", rows {} -> {}",
+            n(c.rows_before),
+            n(c.rows_after)
+        ));
+    }
+    if let Some(r) = &c.rows {
+        let approx = if r.approximate { " (at most)" } else { "" };
+        line.push_str(&format!(
+            " ({} added, {} removed, {} changed{approx})",
+            r.added, r.removed, r.changed
+        ));
+    }
+    out.item(line);
+    for (label, files) in [
+        ("added", &c.files_added),
+        ("removed", &c.files_removed),
+        ("modified", &c.files_modified),
+    ] {
+        for f in files.iter().take(10) {
+            out.sub(format!("{label} {}/{f}", c.path));
+        }
+        if files.len() > 10 {
+            out.sub(format!("... and {} more {label}", files.len() - 10));
+        }
+    }
+    if let Some(n) = &c.note {
+        out.sub(format!("({n})"));
+    }
 }
 
 fn short(c: &Option<String>) -> String {
@@ -48,29 +190,10 @@ fn short(c: &Option<String>) -> String {
 }
 
 fn render(d: &RunDiff, md: bool, all: bool) {
-    let h = |title: &str| {
-        if md {
-            println!("\n### {title}\n")
-        } else {
-            println!("{title}")
-        }
-    };
-    let item = |text: String| {
-        if md {
-            println!("- {text}")
-        } else {
-            println!("  {text}")
-        }
-    };
-    // A line under the item before it: a nested list item in Markdown (an
-    // indented line there would be a code block).
-    let sub = |text: String| {
-        if md {
-            println!("  - {text}")
-        } else {
-            println!("      {text}")
-        }
-    };
+    let out = Out { md };
+    let h = |title: &str| out.h(title);
+    let item = |text: String| out.item(text);
+    let sub = |text: String| out.sub(text);
     if md {
         println!("## {} → {}", d.a.name, d.b.name);
     } else {
@@ -136,47 +259,7 @@ fn render(d: &RunDiff, md: bool, all: bool) {
         item("inputs and outputs unchanged".into());
     }
     for c in &d.data {
-        let id = |a: &Option<rvc::run::Artifact>| {
-            a.as_ref()
-                .map(|a| a.id.short())
-                .unwrap_or_else(|| "absent".into())
-        };
-        let path = match &c.path_before {
-            Some(before) => format!("{before} -> {}", c.path),
-            None => c.path.clone(),
-        };
-        let mut line = format!("{} {path}: {} -> {}", c.role, id(&c.before), id(&c.after));
-        if c.rows_before.is_some() || c.rows_after.is_some() {
-            let n = |r: Option<u64>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
-            line.push_str(&format!(
-                ", rows {} -> {}",
-                n(c.rows_before),
-                n(c.rows_after)
-            ));
-        }
-        if let Some(r) = &c.rows {
-            let approx = if r.approximate { " (at most)" } else { "" };
-            line.push_str(&format!(
-                " ({} added, {} removed, {} changed{approx})",
-                r.added, r.removed, r.changed
-            ));
-        }
-        item(line);
-        for (label, files) in [
-            ("added", &c.files_added),
-            ("removed", &c.files_removed),
-            ("modified", &c.files_modified),
-        ] {
-            for f in files.iter().take(10) {
-                sub(format!("{label} {}/{f}", c.path));
-            }
-            if files.len() > 10 {
-                sub(format!("... and {} more {label}", files.len() - 10));
-            }
-        }
-        if let Some(n) = &c.note {
-            sub(format!("({n})"));
-        }
+        render_data_change(out, c.role, c);
     }
 
     h("params");

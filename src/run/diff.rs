@@ -2,6 +2,7 @@
 //! environment and metrics.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use super::query::pair_artifacts;
 use super::rowdiff::{self, RowCounts};
@@ -10,6 +11,7 @@ use crate::error::Result;
 use crate::id::Id;
 use crate::pointer::PointerKind;
 use crate::repo::Repo;
+use crate::tree::Tree;
 
 /// One side of the comparison.
 #[derive(Debug, serde::Serialize)]
@@ -90,6 +92,29 @@ pub struct RunDiff {
     pub metrics: Vec<MetricChange>,
 }
 
+/// One version of an input, output or tracked path, for [`data_change`].
+#[derive(Clone, Copy)]
+pub(crate) struct Version<'a> {
+    pub artifact: &'a Artifact,
+    /// A directory's listing when it is known without the store: the
+    /// workspace's current data, which need not be stored.
+    pub tree: Option<&'a Tree>,
+    /// Where the path is on disk, when this version is what the workspace
+    /// holds now: its rows are read from there instead of the store.
+    pub on_disk: Option<&'a Path>,
+}
+
+impl<'a> Version<'a> {
+    /// A version whose content is in the store.
+    pub fn stored(artifact: &'a Artifact) -> Version<'a> {
+        Version {
+            artifact,
+            tree: None,
+            on_disk: None,
+        }
+    }
+}
+
 /// Compare run `a` (before) with run `b` (after).
 pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
     let side = |r: &Run| Side {
@@ -138,7 +163,12 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
             if x.map(|x| x.id) == y.map(|y| y.id) {
                 continue;
             }
-            data.push(data_change(repo, role, x, y));
+            data.push(data_change(
+                repo,
+                role,
+                x.map(Version::stored),
+                y.map(Version::stored),
+            ));
         }
     }
 
@@ -242,12 +272,15 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
     })
 }
 
-fn data_change(
+/// How the version `x` of a path became `y` (either may be absent): ids,
+/// rows, and for directories the files added, removed and modified.
+pub(crate) fn data_change(
     repo: &Repo,
     role: &'static str,
-    x: Option<&Artifact>,
-    y: Option<&Artifact>,
+    vx: Option<Version<'_>>,
+    vy: Option<Version<'_>>,
 ) -> DataChange {
+    let (x, y) = (vx.map(|v| v.artifact), vy.map(|v| v.artifact));
     let path = y.or(x).map(|a| a.path.clone()).unwrap_or_default();
     let path_before = x.map(|x| x.path.clone()).filter(|p| *p != path);
     let mut c = DataChange {
@@ -264,8 +297,15 @@ fn data_change(
         files_modified: Vec::new(),
         note: None,
     };
-    let (Some(x), Some(y)) = (x, y) else { return c };
+    let (Some(vx), Some(vy)) = (vx, vy) else {
+        return c;
+    };
+    let (x, y) = (vx.artifact, vy.artifact);
     let store = repo.store();
+    let listing = |v: Version<'_>| match v.tree {
+        Some(t) => Ok(t.clone()),
+        None => store.get_tree(&v.artifact.id),
+    };
     // Pairs of (name, before id, after id) of row files to compare.
     // Row files to compare: (name, before, after); a file only on one side
     // counts all its rows as added or removed.
@@ -274,39 +314,42 @@ fn data_change(
         (PointerKind::File, PointerKind::File) => {
             pairs.push((c.path.clone(), Some(x.id), Some(y.id)))
         }
-        (PointerKind::Dir, PointerKind::Dir) => {
-            match (store.get_tree(&x.id), store.get_tree(&y.id)) {
-                (Ok(tx), Ok(ty)) => {
-                    for e in tx.entries() {
-                        match ty.get(&e.path) {
-                            None => {
-                                c.files_removed.push(e.path.clone());
-                                pairs.push((e.path.clone(), Some(e.id), None));
-                            }
-                            Some(f) if f.id != e.id => {
-                                c.files_modified.push(e.path.clone());
-                                pairs.push((e.path.clone(), Some(e.id), Some(f.id)));
-                            }
-                            Some(_) => {}
+        (PointerKind::Dir, PointerKind::Dir) => match (listing(vx), listing(vy)) {
+            (Ok(tx), Ok(ty)) => {
+                for e in tx.entries() {
+                    match ty.get(&e.path) {
+                        None => {
+                            c.files_removed.push(e.path.clone());
+                            pairs.push((e.path.clone(), Some(e.id), None));
                         }
-                    }
-                    for e in ty.entries().iter().filter(|e| tx.get(&e.path).is_none()) {
-                        c.files_added.push(e.path.clone());
-                        pairs.push((e.path.clone(), None, Some(e.id)));
+                        Some(f) if f.id != e.id => {
+                            c.files_modified.push(e.path.clone());
+                            pairs.push((e.path.clone(), Some(e.id), Some(f.id)));
+                        }
+                        Some(_) => {}
                     }
                 }
-                _ => c.note = Some("a version of this directory is not in the local store".into()),
+                for e in ty.entries().iter().filter(|e| tx.get(&e.path).is_none()) {
+                    c.files_added.push(e.path.clone());
+                    pairs.push((e.path.clone(), None, Some(e.id)));
+                }
             }
-        }
+            _ => c.note = Some("a version of this directory is not in the local store".into()),
+        },
         _ => c.note = Some("changed between a file and a directory".into()),
     }
-    let rows_of = |id: Option<Id>, name: &str| match id {
-        Some(id) => rowdiff::stored_rows(store, &id, name),
-        None => Ok(crate::hash::row_format(name).map(|_| Vec::new())),
+    // A file of a directory is `name` below it; a file pointer is itself.
+    let rows_of = |v: Version<'_>, id: Option<Id>, name: &str| match (id, v.on_disk) {
+        (None, _) => Ok(crate::hash::row_format(name).map(|_| Vec::new())),
+        (Some(_), Some(disk)) if v.artifact.kind == PointerKind::Dir => {
+            rowdiff::disk_rows(&disk.join(name), name)
+        }
+        (Some(_), Some(disk)) => rowdiff::disk_rows(disk, name),
+        (Some(id), None) => rowdiff::stored_rows(store, &id, name),
     };
     let mut total: Option<RowCounts> = None;
     for (name, before, after) in pairs {
-        match (rows_of(before, &name), rows_of(after, &name)) {
+        match (rows_of(vx, before, &name), rows_of(vy, after, &name)) {
             (Ok(Some(ra)), Ok(Some(rb))) => {
                 let r = rowdiff::compare(&ra, &rb);
                 let t = total.get_or_insert_with(RowCounts::default);

@@ -28,10 +28,31 @@ pub struct RowCounts {
 
 /// The canonical rows of a stored row file named `name`.
 pub fn stored_rows(store: &Store, id: &Id, name: &str) -> Result<Option<Vec<u8>>> {
+    if row_format(name).is_none() {
+        return Ok(None);
+    }
+    decoded_rows(store.read_file(id)?, name)
+}
+
+/// The canonical rows of the row file at `path` on disk, named `name`.
+pub fn disk_rows(path: &std::path::Path, name: &str) -> Result<Option<Vec<u8>>> {
+    if row_format(name).is_none() {
+        return Ok(None);
+    }
+    let raw = std::fs::read(path).map_err(|source| Error::Io {
+        op: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decoded_rows(raw, name)
+}
+
+/// The rows of a row file's bytes `raw`, decompressed as its name says;
+/// `None` when it is not a row file or too large to compare.
+fn decoded_rows(raw: Vec<u8>, name: &str) -> Result<Option<Vec<u8>>> {
     let Some(format) = row_format(name) else {
         return Ok(None);
     };
-    let raw = store.read_file(id)?;
     let bad = |e: std::io::Error| Error::Rows {
         path: name.into(),
         message: e.to_string(),

@@ -1,8 +1,10 @@
 //! The workspace: tracked paths, their pointer files, and the commands that
-//! move data between them and the store (`add`, `status`, `checkout`).
+//! move data between them and the store (`add`, `status`, `checkout`), and
+//! how tracked data differs between commits and the workspace (`diff`).
 
 mod add;
 mod checkout;
+pub mod diff;
 mod ls;
 mod status;
 pub mod walk;
