@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build rvc and run its main job end to end on the example data in
 # examples/data: init, add, status, a change, checkout, a restore by id, two
-# recorded runs, and a push to a local remote pulled into a fresh clone.
+# recorded runs compared, a data diff between commits, the plots page, and a
+# push to a local remote pulled into a fresh clone.
 # Needs only cargo and git; works in a throw-away directory.
 set -euo pipefail
 
@@ -68,6 +69,9 @@ step "$rvc" lock run-2 --input data --output out/run-2 --params params.yaml --me
 git add .rvc/runs && git commit -qm "run-2"
 step "$rvc" runs
 step "$rvc" diff run-1 run-2
+echo
+echo "# The data alone, between two commits (or a commit and the workspace), like dvc diff:"
+step "$rvc" diff HEAD~2 HEAD
 step "$rvc" which out/run-2/adapter_model.safetensors
 # The page outlives this throw-away directory: it is kept under target/.
 mkdir -p "$here/target/quickstart"
