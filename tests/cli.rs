@@ -901,8 +901,12 @@ fn store_temp_files(ws: &Workspace) -> usize {
 /// Start `rvc add data` and return it once it has staged objects (its
 /// temporary files exist), so a signal lands in the middle of the work.
 fn add_in_progress(ws: &Workspace) -> std::process::Child {
+    in_progress(ws, &["add", "data"])
+}
+
+fn in_progress(ws: &Workspace, args: &[&str]) -> std::process::Child {
     let mut child = ws
-        .rvc_process(&["add", "data"])
+        .rvc_process(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -911,9 +915,12 @@ fn add_in_progress(ws: &Workspace) -> std::process::Child {
     while store_temp_files(ws) == 0 {
         assert!(
             child.try_wait().unwrap().is_none(),
-            "add finished before it staged anything"
+            "rvc {args:?} finished before it staged anything"
         );
-        assert!(start.elapsed().as_secs() < 60, "add staged nothing in 60 s");
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "rvc {args:?} staged nothing in 60 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     child
@@ -957,6 +964,28 @@ fn regression_ctrl_c_or_sigterm_during_add_stops_cleanly_and_keeps_finished_work
         assert!(hashed < 3008, "the re-run read all {hashed} files again");
         ws.rvc(&["status", "--check"]).assert().success();
     }
+}
+
+/// `rvc lock` stores the run's outputs the way `add` stores data: stopped,
+/// it writes no lockfile, keeps what it stored, and the re-run completes.
+#[test]
+fn ctrl_c_during_lock_writes_no_lockfile_and_the_rerun_completes() {
+    let ws = interrupted_add_workspace();
+    let child = in_progress(&ws, &["lock", "run-1", "--output", "data"]);
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not
+    // reaped yet.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("lock was interrupted after"), "{err}");
+    assert!(!ws.path(".rvc/runs/run-1.lock").exists());
+    assert_eq!(store_temp_files(&ws), 0);
+    verify_store(&ws.path(".rvc/cache"));
+    ws.rvc(&["lock", "run-1", "--output", "data"])
+        .assert()
+        .success();
+    ws.rvc(&["fsck"]).assert().success();
 }
 
 /// Temporary files of a writer killed with SIGKILL (which no handler can

@@ -45,6 +45,7 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
+    super::stop_gracefully_on_signals();
     let opts = LockOptions {
         name: args.name,
         inputs: args.inputs,

@@ -173,12 +173,22 @@ pub fn run() -> ExitCode {
 
 fn install_signal_handlers() {
     // SAFETY: restoring the default SIGPIPE disposition makes `rvc ... | head`
-    // end quietly, as other command-line tools do. The SIGBUS and SIGINT/
-    // SIGTERM handlers only call async-signal-safe functions (write, _exit,
-    // atomic loads and stores).
+    // end quietly, as other command-line tools do. The SIGBUS handler only
+    // calls async-signal-safe functions (write, _exit).
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::signal(libc::SIGBUS, on_sigbus as *const () as libc::sighandler_t);
+    }
+}
+
+/// For commands whose library work checks [`rvc::interrupt`] (`add`,
+/// `lock`): Ctrl-C and SIGTERM then stop them at a safe point. Other
+/// commands keep the default, so Ctrl-C ends them at once; they are safe
+/// to kill at any point.
+pub fn stop_gracefully_on_signals() {
+    // SAFETY: the handler only calls async-signal-safe functions (write,
+    // _exit, atomic loads and stores).
+    unsafe {
         libc::signal(libc::SIGINT, on_stop as *const () as libc::sighandler_t);
         libc::signal(libc::SIGTERM, on_stop as *const () as libc::sighandler_t);
     }

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::repo::{self, Repo};
 use crate::store::BatchStats;
-use crate::workspace::store_path;
+use crate::workspace::{keep_finished_work, store_path};
 
 /// What to record. Paths given here are relative to `cwd`; empty lists
 /// fall back to `[run]` in the config.
@@ -211,8 +211,12 @@ pub fn lock(
             })
             .collect()
     };
-    let input_artifacts = artifacts(&inputs)?;
-    let output_artifacts = artifacts(&outputs)?;
+    let stored = artifacts(&inputs).and_then(|i| Ok((i, artifacts(&outputs)?)));
+    let (input_artifacts, output_artifacts) = match stored {
+        Ok(both) => both,
+        // Stopped or failed part way: keep what is stored for the re-run.
+        Err(e) => return Err(keep_finished_work(batch, &mut cache, e, "lock", progress)),
+    };
     let code = match code {
         Some((mut state, patch)) => {
             if state.dirty && !patch.is_empty() {

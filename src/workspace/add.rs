@@ -92,7 +92,7 @@ pub fn add(
     for rel in rels {
         match store_path(repo, &mut cache, &batch, &rel, progress) {
             Ok((pointer, hashed)) => pending.push((rel, pointer, hashed)),
-            Err(e) => return Err(keep_finished_work(batch, &mut cache, e, progress)),
+            Err(e) => return Err(keep_finished_work(batch, &mut cache, e, "add", progress)),
         }
     }
     // Objects become durable and visible before any pointer refers to them.
@@ -131,10 +131,11 @@ pub fn add(
 /// re-run reads and writes only what is left. No pointer is written, so
 /// nothing names the partial work; `gc` may sweep it until a re-run does.
 /// Returns the error to report (an interruption with what was kept).
-fn keep_finished_work(
+pub(crate) fn keep_finished_work(
     batch: Batch<'_>,
     cache: &mut StatCache,
     error: Error,
+    what: &'static str,
     progress: &dyn Progress,
 ) -> Error {
     progress.start("committing", 0, 0);
@@ -145,7 +146,7 @@ fn keep_finished_work(
     let _ = cache.save();
     match (error, kept) {
         (Error::Interrupted { done, total, .. }, Ok(stats)) => Error::Interrupted {
-            what: "add",
+            what,
             done,
             total,
             kept_objects: stats.new_objects,
@@ -260,7 +261,7 @@ pub(crate) fn store_path(
         remember(cache, rel, &current);
         return Err(match e {
             Error::Interrupted { .. } => Error::Interrupted {
-                what: "add",
+                what: "storing",
                 done: current.len() as u64,
                 total,
                 kept_objects: 0,

@@ -9,8 +9,8 @@ mod ls;
 mod status;
 pub mod walk;
 
-pub(crate) use add::store_path;
 pub use add::{add, AddOutcome, AddReport};
+pub(crate) use add::{keep_finished_work, store_path};
 pub use checkout::{
     checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
 };
