@@ -126,11 +126,12 @@ pub fn add(
     })
 }
 
-/// After a failure or an interruption part way: make the objects already
-/// staged durable, and remember the files already hashed, so that the
-/// re-run reads and writes only what is left. No pointer is written, so
-/// nothing names the partial work; `gc` may sweep it until a re-run does.
-/// Returns the error to report (an interruption with what was kept).
+/// After a stop part way (Ctrl-C): make the objects already staged
+/// durable, and remember the files already hashed, so that the re-run
+/// reads and writes only what is left. No pointer is written, so nothing
+/// names the partial work; `gc` may sweep it until a re-run does. After
+/// any other error the batch is dropped, its temporary files with it, and
+/// nothing becomes visible. Returns the error to report.
 pub(crate) fn keep_finished_work(
     batch: Batch<'_>,
     cache: &mut StatCache,
@@ -138,6 +139,9 @@ pub(crate) fn keep_finished_work(
     what: &'static str,
     progress: &dyn Progress,
 ) -> Error {
+    if !matches!(error, Error::Interrupted { .. }) {
+        return error;
+    }
     progress.start("committing", 0, 0);
     let kept = batch.commit();
     progress.finish();
@@ -212,9 +216,19 @@ pub(crate) fn store_path(
     progress.start("storing", files.len() as u64, bytes);
     let total = files.len() as u64;
     let cache_ref = &*cache;
+    // After the first failure, the files not yet started are skipped.
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let results: Vec<Result<Current>> = files
         .into_par_iter()
         .map(|entry| {
+            if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::Interrupted {
+                    what: "storing",
+                    done: 0,
+                    total: 0,
+                    kept_objects: 0,
+                });
+            }
             crate::interrupt::check()?;
             let size = entry.stamp.size;
             let known = cache_ref
@@ -240,6 +254,11 @@ pub(crate) fn store_path(
             };
             progress.advance(1, size);
             Ok(current)
+        })
+        .inspect(|r: &Result<Current>| {
+            if r.is_err() {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
         })
         .collect();
     progress.finish();
