@@ -630,7 +630,8 @@ fn regression_a_runs_own_checkpoints_do_not_make_it_dirty() {
         "--output",
         "out/run-1/checkpoint-200",
         "--metrics",
-        "out/run-1/checkpoint-*/trainer_state.json",
+        // `{name}` stands for the run's name in flags as in [run].
+        "out/{name}/checkpoint-*/trainer_state.json",
     ])
     .assert()
     .success()

@@ -94,7 +94,8 @@ pub fn lock(
         let mut out = Vec::new();
         if !given.is_empty() {
             for p in given {
-                let found = expand(repo, cwd, p, what)?;
+                let p = p.replace("{name}", name);
+                let found = expand(repo, cwd, &p, what)?;
                 if found.is_empty() {
                     return Err(Error::PathNotFound { path: p.into() });
                 }
