@@ -151,6 +151,9 @@ pub enum Error {
     #[error("{} already exists and is not empty", path.display())]
     DestinationExists { path: PathBuf },
 
+    #[error("cannot start `{command}`: {reason}")]
+    CannotStart { command: String, reason: String },
+
     #[error("`{arg}` is neither a run nor a git revision")]
     NotRunOrRevision {
         arg: String,
@@ -253,6 +256,7 @@ impl Error {
             Error::DestinationExists { .. } => "destination_exists",
             Error::UnknownTarget { .. } => "unknown_target",
             Error::NotRunOrRevision { .. } => "not_run_or_revision",
+            Error::CannotStart { .. } => "cannot_start",
             Error::NoRemote { .. } => "no_remote",
             Error::UnknownRemote { .. } => "unknown_remote",
             Error::BadRemote { .. } => "bad_remote",
@@ -304,6 +308,7 @@ impl Error {
             Error::UnknownTarget { arg, .. } | Error::NotRunOrRevision { arg, .. } => {
                 Some(arg.clone())
             }
+            Error::CannotStart { command, .. } => Some(command.clone()),
             _ => None,
         }
     }
@@ -395,6 +400,9 @@ impl Error {
                 "did you mean run {}? (`rvc runs` lists runs, `git log` commits)",
                 similar.join(", ")
             ),
+            Error::CannotStart { .. } => {
+                "nothing was run or recorded; check the command (it comes after `--`) and try again".into()
+            }
             Error::NotRunOrRevision { .. } => {
                 "give two runs (`rvc runs` lists them) or git revisions such as HEAD~1 or main".into()
             }

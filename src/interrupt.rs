@@ -9,7 +9,7 @@
 //! [`Error::Interrupted`]. A global flag rather than a parameter, because a
 //! signal is process-wide and every loop in the process must see it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -37,5 +37,42 @@ pub fn check() -> Result<()> {
         })
     } else {
         Ok(())
+    }
+}
+
+/// The child `rvc run` waits for, to which stop signals are passed on.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+/// The last stop signal `rvc run` received while its child ran, and how many.
+static CHILD_SIGNAL: AtomicI32 = AtomicI32::new(0);
+static CHILD_SIGNALS: AtomicU32 = AtomicU32::new(0);
+
+/// Pass stop signals on to the process `pid` (0: to none) from now on.
+pub fn set_child(pid: i32) {
+    CHILD.store(pid, Ordering::SeqCst);
+}
+
+/// A stop signal reached `rvc run`: remember it, and pass it on to the
+/// child when `forward` (the binary's handler forwards what was sent to
+/// rvc alone; Ctrl-C at a terminal reaches the child's process group
+/// directly). Returns how many stop signals arrived so far.
+/// Async-signal-safe.
+pub fn child_signal(signal: i32, forward: bool) -> u32 {
+    CHILD_SIGNAL.store(signal, Ordering::SeqCst);
+    let pid = CHILD.load(Ordering::SeqCst);
+    if forward && pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe; `pid` is the child rvc
+        // spawned and has not reaped (it is reset to 0 before reaping).
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+    CHILD_SIGNALS.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// The last stop signal that reached `rvc run` while its child ran.
+pub fn child_signal_received() -> Option<i32> {
+    match CHILD_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
     }
 }

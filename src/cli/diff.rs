@@ -288,6 +288,50 @@ fn render(d: &RunDiff, md: bool, all: bool) {
         item(format!("{k}: {} -> {}", v(&c.before), v(&c.after)));
     }
 
+    if let Some(p) = &d.process {
+        h("process");
+        let status = |s: Option<rvc::run::Status>| {
+            s.map(|s| s.to_string())
+                .unwrap_or_else(|| "(not run by rvc run)".into())
+        };
+        item(format!(
+            "status: {} -> {}",
+            status(p.status.before),
+            status(p.status.after)
+        ));
+        let secs = |s: Option<f64>| s.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "-".into());
+        item(format!(
+            "duration: {} -> {}",
+            secs(p.seconds.before),
+            secs(p.seconds.after)
+        ));
+        if p.command.before != p.command.after {
+            let c = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
+            item(format!(
+                "command: {} -> {}",
+                c(&p.command.before),
+                c(&p.command.after)
+            ));
+        }
+    }
+    if !d.system.is_empty() {
+        h("system (mean, peak)");
+        for s in &d.system {
+            let v = |x: Option<f64>| {
+                x.map(|x| super::show::system_value(&s.name, x))
+                    .unwrap_or_else(|| "-".into())
+            };
+            item(format!(
+                "{}: mean {} -> {}, peak {} -> {}",
+                s.name,
+                v(s.mean.before),
+                v(s.mean.after),
+                v(s.peak.before),
+                v(s.peak.after)
+            ));
+        }
+    }
+
     h("metrics (final values)");
     if d.metrics.is_empty() {
         item("none recorded".into());

@@ -5,12 +5,30 @@ use std::process::ExitCode;
 
 use super::output::{bytes, plural, print_json, Bar};
 use super::CmdResult;
-use rvc::run::record::LockOptions;
+use std::io::Write;
+
+use rvc::run::record::{LockOptions, LockReport};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The run's name, e.g. run-42 or sweep-3/lr-1e-4 (a child of sweep-3).
     name: String,
+    #[command(flatten)]
+    record: RecordArgs,
+    /// When the run started (UTC, 2026-11-22T14:05:00Z); default: from file times.
+    #[arg(long)]
+    started: Option<String>,
+    /// When the run ended (UTC); default: from file times.
+    #[arg(long)]
+    ended: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a run records, shared by `rvc lock` and `rvc run`.
+#[derive(clap::Args)]
+pub struct RecordArgs {
     /// An input (data) path; replaces the inputs in [run] of .rvc/config.toml.
     #[arg(long = "input", value_name = "PATH")]
     inputs: Vec<String>,
@@ -29,49 +47,62 @@ pub struct Args {
     /// A tag for the run.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
-    /// When the run started (UTC, 2026-11-22T14:05:00Z); default: from file times.
-    #[arg(long)]
-    started: Option<String>,
-    /// When the run ended (UTC); default: from file times.
-    #[arg(long)]
-    ended: Option<String>,
     /// Replace an existing lockfile of the same name.
     #[arg(long)]
     force: bool,
-    /// Print the result as JSON.
-    #[arg(long)]
-    json: bool,
+}
+
+impl RecordArgs {
+    pub fn options(self, name: String) -> LockOptions {
+        LockOptions {
+            name,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            params: self.params,
+            metrics: self.metrics,
+            parent: self.parent,
+            tags: self.tags,
+            started: None,
+            ended: None,
+            force: self.force,
+            execution: None,
+        }
+    }
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     super::stop_gracefully_on_signals();
-    let opts = LockOptions {
-        name: args.name,
-        inputs: args.inputs,
-        outputs: args.outputs,
-        params: args.params,
-        metrics: args.metrics,
-        parent: args.parent,
-        tags: args.tags,
-        started: args.started,
-        ended: args.ended,
-        force: args.force,
-    };
+    let mut opts = args.record.options(args.name);
+    opts.started = args.started;
+    opts.ended = args.ended;
     let r = rvc::run::record::lock(&repo, cwd, &opts, &Bar::new())?;
+    if args.json {
+        print_json(&json(&r));
+    } else {
+        render(&repo, &r, &mut std::io::stdout().lock());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `--json` form of a lock.
+pub fn json(r: &LockReport) -> serde_json::Value {
+    serde_json::json!({
+        "run": r.run.lock.run.name, "run_id": r.run.id, "lockfile": r.run.file,
+        "stored": r.stored, "hashed": r.hashed, "warnings": r.warnings,
+        "for_git": r.for_git,
+    })
+}
+
+/// What a lock recorded, as `rvc lock` prints it (warnings and the `next:`
+/// hint go to stderr).
+pub fn render(repo: &rvc::Repo, r: &LockReport, out: &mut dyn Write) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
     let l = &r.run.lock;
-    if args.json {
-        print_json(&serde_json::json!({
-            "run": l.run.name, "run_id": r.run.id, "lockfile": r.run.file,
-            "stored": r.stored, "hashed": r.hashed, "warnings": r.warnings,
-            "for_git": r.for_git,
-        }));
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
+    let _ = writeln!(
+        out,
         "locked {} -> {}  run id {}",
         l.run.name,
         r.run.file,
@@ -96,7 +127,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         } else {
             String::new()
         };
-        println!("  code:    {commit}{branch}{dirty}");
+        let _ = writeln!(out, "  code:    {commit}{branch}{dirty}");
     }
     for (label, list) in [("input", &l.inputs), ("output", &l.outputs)] {
         for a in list {
@@ -104,7 +135,8 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 .rows
                 .map(|n| format!(", {}", plural(n, "row", "rows")))
                 .unwrap_or_default();
-            println!(
+            let _ = writeln!(
+                out,
                 "  {label}:{:pad$} {}  {} ({}, {}{rows})",
                 "",
                 a.path,
@@ -116,20 +148,23 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         }
     }
     if !l.params.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "  params:  {}",
             plural(l.params.len() as u64, "key", "keys")
         );
     }
     if !l.metrics.finals.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "  metrics: {} up to step {}",
             plural(l.metrics.finals.len() as u64, "metric", "metrics"),
             l.metrics.steps
         );
     }
     if r.stored.new_objects > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "stored {} in {}",
             bytes(r.stored.new_bytes),
             plural(r.stored.new_objects, "new object", "new objects")
@@ -138,5 +173,4 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     if repo.in_git() {
         eprintln!("next: git add {}", r.for_git.join(" "));
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ mod lock;
 mod ls;
 mod output;
 mod remote;
+mod run;
 mod runs;
 mod show;
 mod status;
@@ -74,6 +75,8 @@ enum Command {
     Fsck(fsck::Args),
     /// Record a run: its code, data, params, outputs, metrics and environment.
     Lock(lock::Args),
+    /// Run a command and record it as a run: its log, exit status and system metrics too.
+    Run(run::Args),
     /// List runs with their commit, data, params and final metrics.
     Runs(runs::Args),
     /// Draw runs' curves, a comparison table and their lineage as one HTML page (or one SVG/PNG chart).
@@ -143,6 +146,7 @@ pub fn run() -> ExitCode {
         Command::Gc(a) => gc::run(&cwd, a),
         Command::Fsck(a) => fsck::run(&cwd, a),
         Command::Lock(a) => lock::run(&cwd, a),
+        Command::Run(a) => run::run(&cwd, a),
         Command::Runs(a) => runs::run(&cwd, a),
         Command::Plots(a) => plots::run(&cwd, a),
         Command::Show(a) => show::run(&cwd, a),
@@ -191,6 +195,35 @@ pub fn stop_gracefully_on_signals() {
     unsafe {
         libc::signal(libc::SIGINT, on_stop as *const () as libc::sighandler_t);
         libc::signal(libc::SIGTERM, on_stop as *const () as libc::sighandler_t);
+    }
+}
+
+/// For `rvc run`: Ctrl-C and SIGTERM are for the command it runs. SIGTERM,
+/// and a SIGINT sent to rvc alone (by `kill`), are passed on to it; a
+/// Ctrl-C at the terminal reaches it directly, in the same process group.
+/// rvc itself keeps going, to lock the run however it ended. A third stop
+/// signal quits rvc at once.
+pub fn pass_stop_signals_to_the_child() {
+    // SAFETY: the handler only calls async-signal-safe functions (kill,
+    // write, _exit, atomics); sigaction is given a zeroed struct it owns.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_run_signal as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+    }
+}
+
+extern "C" fn on_run_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let sent_by_kill = !info.is_null() && unsafe { (*info).si_code } == libc::SI_USER;
+    let forward = signal == libc::SIGTERM || sent_by_kill;
+    let count = rvc::interrupt::child_signal(signal, forward);
+    if count >= 3 {
+        // SAFETY: _exit(2) is async-signal-safe.
+        unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
     }
 }
 

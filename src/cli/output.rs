@@ -89,6 +89,8 @@ pub struct Bar {
     shown: AtomicBool,
     enabled: bool,
     by_bytes: AtomicBool,
+    /// Counts phases, so a spinner shown late belongs to its own phase.
+    phase: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Bar {
@@ -99,29 +101,41 @@ impl Bar {
             shown: AtomicBool::new(false),
             enabled: super::stderr_is_terminal(),
             by_bytes: AtomicBool::new(false),
+            phase: Default::default(),
         }
     }
 }
 
 impl rvc::progress::Progress for Bar {
     fn start(&self, phase: &'static str, files: u64, bytes: u64) {
+        let this_phase = self.phase.fetch_add(1, Ordering::SeqCst) + 1;
         self.bar.disable_steady_tick();
         self.bar.reset();
         // A step with nothing to count (committing the store) is a spinner
-        // with the time it has taken, shown at once if the command has
-        // already been visible or running for a while.
+        // with the time it has taken, drawn only once it has lasted a
+        // quarter of a second: most commits take milliseconds.
         if files == 0 && bytes == 0 {
+            self.bar.set_draw_target(ProgressDrawTarget::hidden());
             self.bar.set_length(0);
             self.bar.set_style(
                 ProgressStyle::with_template("{msg:>10} {spinner} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             self.bar.set_message(phase);
-            self.show_if_slow();
-            if self.shown.load(Ordering::Relaxed) {
-                self.bar.enable_steady_tick(Duration::from_millis(100));
+            if self.enabled {
+                let (bar, current) = (self.bar.clone(), self.phase.clone());
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(250));
+                    if current.load(Ordering::SeqCst) == this_phase {
+                        bar.set_draw_target(ProgressDrawTarget::stderr());
+                        bar.enable_steady_tick(Duration::from_millis(100));
+                    }
+                });
             }
             return;
+        }
+        if self.shown.load(Ordering::Relaxed) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         // Transfers know their bytes up front and count in bytes; the rest
         // count files (or, when fetching, objects).
@@ -154,6 +168,7 @@ impl rvc::progress::Progress for Bar {
     }
 
     fn finish(&self) {
+        self.phase.fetch_add(1, Ordering::SeqCst);
         self.bar.disable_steady_tick();
         self.bar.finish_and_clear();
     }

@@ -60,6 +60,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     "locked": r.lock.run.locked, "commit": r.lock.code.as_ref().and_then(|c| c.commit.clone()),
                     "dirty": r.lock.code.as_ref().is_some_and(|c| c.dirty), "inputs": r.lock.inputs,
                     "params": r.lock.params, "metrics": r.lock.metrics.finals,
+                    "status": r.lock.process.as_ref().map(|p| p.status),
                 })
             })
             .collect();
@@ -113,6 +114,12 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         "commit".into(),
         "data".into(),
     ];
+    // A status column once any run was recorded by `rvc run` (the others
+    // show "-": how they ended is not known).
+    let any_status = ordered.iter().any(|(_, r)| r.lock.process.is_some());
+    if any_status {
+        header.push("status".into());
+    }
     let any_tags = ordered.iter().any(|(_, r)| !r.lock.run.tags.is_empty());
     if any_tags {
         header.push("tags".into());
@@ -170,6 +177,14 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 commit,
                 data,
             ];
+            if any_status {
+                row.push(
+                    l.process
+                        .as_ref()
+                        .map(|p| p.status.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
             if any_tags {
                 row.push(l.run.tags.join(","));
             }

@@ -14,8 +14,11 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Print only the stored uncommitted patch of a dirty run (for `git apply`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "log")]
     patch: bool,
+    /// Print only the command's output, as `rvc run` kept it.
+    #[arg(long)]
+    log: bool,
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
@@ -37,6 +40,22 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             }
         };
     }
+    if args.log {
+        return match l.process.as_ref().and_then(|p| p.log) {
+            Some(id) => {
+                use std::io::Write;
+                let text = repo.store().read_file(&id)?;
+                let _ = std::io::stdout().write_all(&text);
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(rvc::Error::Refused {
+                what: "show --log",
+                reason: format!("run {} has no log", l.run.name),
+                hint: "only runs recorded with `rvc run NAME -- CMD` keep their command's output"
+                    .into(),
+            }),
+        };
+    }
     if args.json {
         print_json(&serde_json::json!({ "run_id": r.id, "lockfile": r.file, "lock": l }));
         return Ok(ExitCode::SUCCESS);
@@ -56,6 +75,41 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         t(&l.run.ended),
         l.run.locked
     );
+    if let Some(p) = &l.process {
+        let how = match (p.exit_code, &p.signal) {
+            (Some(c), _) => format!("exit {c}"),
+            (None, Some(s)) => format!("ended by {s}"),
+            (None, None) => "no exit status".into(),
+        };
+        println!("process");
+        println!("  status    {} ({how}) after {:.1} s", p.status, p.seconds);
+        println!("  command   {}", p.command.join(" "));
+        println!("  directory {}", p.cwd);
+        if let Some(log) = p.log {
+            println!(
+                "  log       {} ({}; rvc show {} --log)",
+                log.short(),
+                bytes(p.log_bytes),
+                l.run.name
+            );
+        }
+    }
+    if let Some(s) = &l.system {
+        println!(
+            "system ({} every {} s; GPUs: {})",
+            plural(s.samples, "sample", "samples"),
+            s.every,
+            s.gpus
+        );
+        for (k, mean) in &s.mean {
+            let peak = s.peak.get(k).copied().unwrap_or(*mean);
+            println!(
+                "  {k}: mean {}, peak {}",
+                system_value(k, *mean),
+                system_value(k, peak)
+            );
+        }
+    }
     println!("code");
     match &l.code {
         None => println!("  not recorded (the run was outside git)"),
@@ -148,4 +202,17 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A system metric as a person reads it: bytes and rates in binary units.
+pub fn system_value(name: &str, v: f64) -> String {
+    if name.ends_with("_bytes") {
+        bytes(v.max(0.0) as u64)
+    } else if name.ends_with("_bytes_per_s") {
+        format!("{}/s", bytes(v.max(0.0) as u64))
+    } else if name.ends_with("_percent") {
+        format!("{v:.1}%")
+    } else {
+        rvc::run::metrics::fmt_float(v)
+    }
 }

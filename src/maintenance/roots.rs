@@ -42,8 +42,8 @@ impl Keep {
     }
 }
 
-/// Everything a run lockfile references: inputs, outputs, the stored patch
-/// and the metrics series.
+/// Everything a run lockfile references: inputs, outputs, the stored patch,
+/// the metrics series, and for `rvc run` the log and the system series.
 pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
     let mut out: Vec<Keep> = lock
         .inputs
@@ -54,6 +54,8 @@ pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
     let extra = [
         ("patch", lock.code.as_ref().and_then(|c| c.patch)),
         ("metrics", lock.metrics.series),
+        ("log", lock.process.as_ref().and_then(|p| p.log)),
+        ("system", lock.system.as_ref().and_then(|s| s.series)),
     ];
     for (what, id) in extra {
         if let Some(id) = id {

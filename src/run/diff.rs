@@ -77,6 +77,24 @@ pub struct MetricChange {
     pub changed: bool,
 }
 
+/// How the two runs' commands ran, when either was recorded by `rvc run`.
+#[derive(Debug, serde::Serialize)]
+pub struct ProcessDiff {
+    pub status: Change<super::Status>,
+    /// The command lines, joined with spaces.
+    pub command: Change<String>,
+    /// Wall time in seconds.
+    pub seconds: Change<f64>,
+}
+
+/// The mean and peak of one system metric in the two runs.
+#[derive(Debug, serde::Serialize)]
+pub struct SystemChange {
+    pub name: String,
+    pub mean: Change<f64>,
+    pub peak: Change<f64>,
+}
+
 /// The whole comparison.
 #[derive(Debug, serde::Serialize)]
 pub struct RunDiff {
@@ -90,6 +108,9 @@ pub struct RunDiff {
     /// rvc, python, os, gpus… that differ.
     pub environment: BTreeMap<String, Change<String>>,
     pub metrics: Vec<MetricChange>,
+    pub process: Option<ProcessDiff>,
+    /// System metrics sampled by `rvc run`, by name.
+    pub system: Vec<SystemChange>,
 }
 
 /// One version of an input, output or tracked path, for [`data_change`].
@@ -260,7 +281,52 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
     let mut metrics = metrics;
     metrics.sort_by_key(|m| !m.changed);
 
+    let process = (a.lock.process.is_some() || b.lock.process.is_some()).then(|| {
+        let (pa, pb) = (a.lock.process.as_ref(), b.lock.process.as_ref());
+        ProcessDiff {
+            status: Change {
+                before: pa.map(|p| p.status),
+                after: pb.map(|p| p.status),
+            },
+            command: Change {
+                before: pa.map(|p| p.command.join(" ")),
+                after: pb.map(|p| p.command.join(" ")),
+            },
+            seconds: Change {
+                before: pa.map(|p| p.seconds),
+                after: pb.map(|p| p.seconds),
+            },
+        }
+    });
+    let (ya, yb) = (a.lock.system.as_ref(), b.lock.system.as_ref());
+    let names: BTreeSet<&String> = ya
+        .into_iter()
+        .chain(yb)
+        .flat_map(|s| s.mean.keys())
+        .collect();
+    let system = names
+        .into_iter()
+        .map(|n| {
+            let get = |s: Option<&super::System>, peak: bool| {
+                s.and_then(|s| if peak { s.peak.get(n) } else { s.mean.get(n) })
+                    .copied()
+            };
+            SystemChange {
+                name: n.clone(),
+                mean: Change {
+                    before: get(ya, false),
+                    after: get(yb, false),
+                },
+                peak: Change {
+                    before: get(ya, true),
+                    after: get(yb, true),
+                },
+            }
+        })
+        .collect();
     Ok(RunDiff {
+        process,
+        system,
         a: sa,
         b: sb,
         code,

@@ -11,11 +11,13 @@
 pub mod code;
 pub mod diff;
 pub mod env;
+pub mod exec;
 pub mod metrics;
 pub mod params;
 pub mod query;
 pub mod record;
 pub mod rowdiff;
+pub mod system;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +31,12 @@ use crate::repo::Repo;
 pub use code::CodeState;
 pub use env::Environment;
 
-/// Current lockfile format version.
+/// Lockfile format version of a run recorded by `rvc lock`.
 pub const VERSION: u32 = 1;
+/// Lockfile format version of a run recorded by `rvc run`: version 1 with
+/// the `[process]` and `[system]` tables. An rvc that reads only version 1
+/// says "upgrade rvc" instead of failing on a table it does not know.
+pub const VERSION_RUN: u32 = 2;
 /// Lockfile suffix.
 pub const SUFFIX: &str = ".lock";
 
@@ -53,6 +59,79 @@ pub struct Lockfile {
     #[serde(default)]
     pub metrics: Metrics,
     pub env: Environment,
+    /// The command `rvc run` ran: how it ended, and its log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
+    /// System metrics sampled while `rvc run`'s command ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<System>,
+}
+
+/// How a run's command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Exited with status 0.
+    Succeeded,
+    /// Exited with another status.
+    Failed,
+    /// Ended by a signal, or after Ctrl-C or SIGTERM reached it.
+    Interrupted,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        })
+    }
+}
+
+/// The command of a run recorded by `rvc run`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    /// The program and its arguments, as given.
+    pub command: Vec<String>,
+    /// Where it ran, relative to the repository root (`.` for the root).
+    pub cwd: String,
+    pub status: Status,
+    /// The exit status, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended it (`SIGINT`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Wall time from start to exit, in seconds.
+    pub seconds: f64,
+    /// The stored object holding its combined stdout and stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<Id>,
+    #[serde(default)]
+    pub log_bytes: u64,
+}
+
+/// System metrics sampled while a run's command ran.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    /// Seconds between samples.
+    pub every: u64,
+    pub samples: u64,
+    /// The GPUs sampled, or why none were (`none found: …`).
+    pub gpus: String,
+    /// The stored series (`metric,step,value` with the step in seconds
+    /// since the start, as [`metrics::encode`] writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Id>,
+    /// The mean of each metric over the run.
+    #[serde(default)]
+    pub mean: BTreeMap<String, f64>,
+    /// The highest value of each metric.
+    #[serde(default)]
+    pub peak: BTreeMap<String, f64>,
 }
 
 /// Who the run is.
@@ -166,12 +245,12 @@ impl Lockfile {
         };
         let table: toml::Table = toml::from_str(text).map_err(syntax)?;
         match table.get("version").and_then(toml::Value::as_integer) {
-            Some(v) if v == i64::from(VERSION) => {}
+            Some(v) if v == i64::from(VERSION) || v == i64::from(VERSION_RUN) => {}
             Some(v) => {
                 return Err(Error::Input {
                     path: shown.to_string(),
                     line: None,
-                    message: format!("lockfile version {v} is not supported by this rvc (it reads {VERSION}); upgrade rvc"),
+                    message: format!("lockfile version {v} is not supported by this rvc (it reads {VERSION} and {VERSION_RUN}); upgrade rvc"),
                 })
             }
             None => {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::{
     check_name, code, env, implied_parent, lockfile_path, metrics, params, Artifact, Lockfile,
-    Metrics, Run, RunInfo, VERSION,
+    Metrics, Process, Run, RunInfo, System, VERSION, VERSION_RUN,
 };
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -33,6 +33,47 @@ pub struct LockOptions {
     pub ended: Option<String>,
     /// Replace an existing lockfile of the same name.
     pub force: bool,
+    /// What `rvc run` saw of the command, recorded with the run.
+    pub execution: Option<Execution>,
+}
+
+/// What `rvc run` adds to a lockfile: how the command ended, its log and
+/// the system metrics sampled meanwhile.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    /// `log` and `log_bytes` are filled in when the log is stored.
+    pub process: Process,
+    /// The captured output, stored as an object.
+    pub log_file: Option<std::path::PathBuf>,
+    /// `series` is filled in when the samples are stored.
+    pub system: System,
+    pub samples: metrics::Series,
+    /// When the command started and ended (RFC 3339 UTC); `--started` and
+    /// `--ended` still win.
+    pub started: String,
+    pub ended: String,
+}
+
+/// Refuse a run name that is malformed or taken (unless `force`): `rvc run`
+/// checks this before the command starts, not after hours of training.
+pub fn check_new(repo: &Repo, name: &str, force: bool) -> Result<()> {
+    check_name(name).map_err(|m| Error::Input {
+        path: "run name".into(),
+        line: None,
+        message: m,
+    })?;
+    let path = lockfile_path(repo, name);
+    if path.exists() && !force {
+        return Err(Error::RunExists {
+            name: name.to_string(),
+            path: path
+                .strip_prefix(repo.root())
+                .unwrap_or(&path)
+                .display()
+                .to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// What `lock` did.
@@ -241,9 +282,32 @@ pub fn lock(
             .unwrap_or(0),
         finals: metrics::finals(&series),
     };
-    let (started, ended) = file_times(repo, outputs.iter().chain(&metrics_files));
+    let (started, ended) = match &opts.execution {
+        Some(x) => (Some(x.started.clone()), Some(x.ended.clone())),
+        None => file_times(repo, outputs.iter().chain(&metrics_files)),
+    };
+    let (process, system) = match &opts.execution {
+        Some(x) => {
+            let mut process = x.process.clone();
+            if let Some(log) = &x.log_file {
+                let (digest, _) = batch.put_file(log)?;
+                process.log = Some(digest.id);
+                process.log_bytes = digest.size;
+            }
+            let mut system = x.system.clone();
+            if !x.samples.is_empty() {
+                system.series = Some(batch.put_bytes(metrics::encode(&x.samples).as_bytes())?);
+            }
+            (Some(process), Some(system))
+        }
+        None => (None, None),
+    };
     let lock = Lockfile {
-        version: VERSION,
+        version: if process.is_some() {
+            VERSION_RUN
+        } else {
+            VERSION
+        },
         run: RunInfo {
             name: name.to_string(),
             parent,
@@ -258,6 +322,8 @@ pub fn lock(
         params: all_params,
         metrics,
         env: env::capture(repo.root()),
+        process,
+        system,
     };
     let text = lock.encode()?;
     // Everything the lockfile names is durable before the lockfile exists.
