@@ -40,33 +40,31 @@ pub fn check() -> Result<()> {
     }
 }
 
-/// The child `rvc run` waits for, to which stop signals are passed on.
-static CHILD: AtomicI32 = AtomicI32::new(0);
-/// The last stop signal `rvc run` received while its child ran, and how many.
+/// The last stop signal `rvc run` received while its child ran, how many
+/// arrived, and one waiting to be passed on to the child's process tree.
 static CHILD_SIGNAL: AtomicI32 = AtomicI32::new(0);
 static CHILD_SIGNALS: AtomicU32 = AtomicU32::new(0);
+static TO_FORWARD: AtomicI32 = AtomicI32::new(0);
 
-/// Pass stop signals on to the process `pid` (0: to none) from now on.
-pub fn set_child(pid: i32) {
-    CHILD.store(pid, Ordering::SeqCst);
-}
-
-/// A stop signal reached `rvc run`: remember it, and pass it on to the
-/// child when `forward` (the binary's handler forwards what was sent to
-/// rvc alone; Ctrl-C at a terminal reaches the child's process group
-/// directly). Returns how many stop signals arrived so far.
-/// Async-signal-safe.
+/// A stop signal reached `rvc run`: remember it and, when `forward`, leave
+/// it for [`take_forward`] to pass on to the command and everything below
+/// it (the binary's handler forwards what was sent to rvc alone; a Ctrl-C
+/// at a terminal reaches the command's process group directly). Returns
+/// how many stop signals arrived so far. Async-signal-safe.
 pub fn child_signal(signal: i32, forward: bool) -> u32 {
     CHILD_SIGNAL.store(signal, Ordering::SeqCst);
-    let pid = CHILD.load(Ordering::SeqCst);
-    if forward && pid > 0 {
-        // SAFETY: kill(2) is async-signal-safe; `pid` is the child rvc
-        // spawned and has not reaped (it is reset to 0 before reaping).
-        unsafe {
-            libc::kill(pid, signal);
-        }
+    if forward {
+        TO_FORWARD.store(signal, Ordering::SeqCst);
     }
     CHILD_SIGNALS.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// The signal waiting to be passed on, if any (taken: asked once).
+pub fn take_forward() -> Option<i32> {
+    match TO_FORWARD.swap(0, Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
 }
 
 /// The last stop signal that reached `rvc run` while its child ran.

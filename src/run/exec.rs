@@ -130,7 +130,7 @@ pub fn run(
     // The child holds its ends now; ours must close so the copies end.
     drop(cmd);
     let pid = child.id() as i32;
-    crate::interrupt::set_child(pid);
+    let forwarder = Forwarder::start(child.id());
     let copiers = [
         out.copy_to(libc::STDOUT_FILENO, log.clone()),
         err.copy_to(libc::STDERR_FILENO, log.clone()),
@@ -140,7 +140,7 @@ pub fn run(
     // Wait for the exit without reaping, so no signal is passed on to a
     // process id the system has given to someone else.
     wait_for_exit(pid);
-    crate::interrupt::set_child(0);
+    forwarder.finish();
     let status = child.wait().map_err(|source| Error::Io {
         op: "wait for",
         path: program.into(),
@@ -149,8 +149,11 @@ pub fn run(
     let seconds = start.elapsed().as_secs_f64();
     let ended_at = SystemTime::now();
     let sampled = sampler.finish();
+    // A process the command left running in the background may hold its
+    // output open: wait for the copies, but not for ever.
+    let deadline = Instant::now() + Duration::from_secs(2);
     for c in copiers {
-        c.finish();
+        c.finish(deadline);
     }
 
     use std::os::unix::process::ExitStatusExt;
@@ -203,6 +206,43 @@ pub fn run(
         seconds,
         lock,
     })
+}
+
+/// Passes stop signals left by the binary's handler on to the command and
+/// every process below it, as a Ctrl-C at the terminal reaches them all: a
+/// shell running the command waits for its own child before it acts on a
+/// SIGINT sent to it alone. Runs until the command has exited (not yet
+/// reaped, so no process id in its tree can have been given away).
+struct Forwarder {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Forwarder {
+    fn start(pid: u32) -> Forwarder {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(signal) = crate::interrupt::take_forward() {
+                    for p in super::system::descendants(pid) {
+                        // SAFETY: kill(2) with a pid of the command's tree,
+                        // read just now from /proc.
+                        unsafe {
+                            libc::kill(p as i32, signal);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Forwarder { done, thread }
+    }
+
+    fn finish(self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.thread.join();
+    }
 }
 
 /// Block until the process `pid` has exited, leaving it to be reaped.
@@ -322,10 +362,11 @@ struct Copier {
 }
 
 impl Copier {
-    /// Wait for the copy to end, but not for ever: a process the command
-    /// left running in the background may hold its output open.
-    fn finish(self) {
-        let _ = self.done.recv_timeout(Duration::from_secs(2));
+    /// Wait for the copy to end, until `deadline` at the latest.
+    fn finish(self, deadline: Instant) {
+        let _ = self
+            .done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
     }
 }
 

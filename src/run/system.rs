@@ -156,8 +156,8 @@ impl State {
         let tree = process_tree(self.pid);
         let mut counters = Counters::default();
         if !tree.is_empty() {
-            counters.cpu_ticks = tree.iter().map(|p| p.cpu_ticks).sum();
-            let rss: f64 = tree.iter().map(|p| p.rss_pages).sum::<f64>() * self.page_size;
+            counters.cpu_ticks = tree.iter().map(|(_, p)| p.cpu_ticks).sum();
+            let rss: f64 = tree.iter().map(|(_, p)| p.rss_pages).sum::<f64>() * self.page_size;
             out.push(("process/rss_bytes".to_string(), rss));
         }
         if let Some(used) = memory_used() {
@@ -215,8 +215,19 @@ struct Proc {
     rss_pages: f64,
 }
 
+/// `pid` and the process ids below it, parents before children (just
+/// `pid` where `/proc` cannot be read).
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let tree: Vec<u32> = process_tree(pid).into_iter().map(|(p, _)| p).collect();
+    if tree.is_empty() {
+        vec![pid]
+    } else {
+        tree
+    }
+}
+
 /// `pid` and every process below it, from `/proc/*/stat`.
-fn process_tree(pid: u32) -> Vec<Proc> {
+fn process_tree(pid: u32) -> Vec<(u32, Proc)> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -239,7 +250,7 @@ fn process_tree(pid: u32) -> Vec<Proc> {
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
         if let Some(s) = stats.remove(&p) {
-            out.push(s);
+            out.push((p, s));
             todo.extend(children.get(&p).into_iter().flatten());
         }
     }
