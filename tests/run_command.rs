@@ -189,7 +189,7 @@ fn stop_signals_are_passed_on_and_the_run_is_locked_as_interrupted() {
         (libc::SIGINT, "SIGINT", 130),
     ] {
         let ws = repo();
-        let mut child = ws
+        let child = ws
             .rvc_process(&["run", "long", "--", "./train.sh"])
             .env("SLEEP", "30")
             .stdout(std::process::Stdio::piped())
@@ -211,7 +211,7 @@ fn stop_signals_are_passed_on_and_the_run_is_locked_as_interrupted() {
         );
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
         assert!(
-            stderr(&out).contains(&format!("long interrupted after")),
+            stderr(&out).contains("long interrupted after"),
             "{}",
             stderr(&out)
         );
