@@ -414,7 +414,9 @@ fn malformed_lockfiles_params_and_metrics_name_file_and_line() {
         .stderr(predicate::str::contains("r.lock"));
     ws.write(
         ".rvc/runs/r.lock",
-        text.replace("version = 1", "version = 9\nfuture = true"),
+        // Version 1 or 2 (2 when the environment's packages were listed).
+        text.replacen("version = 1", "version = 9\nfuture = true", 1)
+            .replacen("version = 2", "version = 9\nfuture = true", 1),
     );
     ws.rvc(&["show", "r"])
         .assert()
@@ -791,5 +793,59 @@ fn regression_diff_hides_unchanged_metrics_and_runs_shows_tags() {
     assert!(
         !runs.contains("uncommitted"),
         "no run is marked, so no legend: {runs}"
+    );
+}
+
+/// Requirement files say what was asked for; the lockfile also records
+/// what was installed (read from `*.dist-info/METADATA`), so `rvc diff`
+/// names `transformers 4.40.0 -> 4.41.0` although requirements.txt only
+/// says `transformers>=4.40`.
+#[test]
+fn installed_packages_are_recorded_and_diffed() {
+    let ws = repo();
+    ws.write("requirements.txt", "transformers>=4.40\n");
+    ws.write("m.jsonl", "{\"step\": 1, \"loss\": 0.5}\n");
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "init"]);
+    let env = |dir: &str, version: &str| {
+        for (pkg, v) in [("transformers", version), ("torch", "2.3.1")] {
+            ws.write(
+                &format!("{dir}/lib/python3.11/site-packages/{pkg}-{v}.dist-info/METADATA"),
+                format!("Metadata-Version: 2.1\nName: {pkg}\nVersion: {v}\n\nlong description\n"),
+            );
+        }
+    };
+    env("venv-a", "4.40.0");
+    env("venv-b", "4.41.0");
+    let a = ws.path("venv-a");
+    ws.rvc(&["lock", "a", "--metrics", "m.jsonl"])
+        .env("VIRTUAL_ENV", &a)
+        .assert()
+        .success();
+    let b = ws.path("venv-b");
+    ws.rvc(&["lock", "b", "--metrics", "m.jsonl", "--python"])
+        .arg(&b)
+        .assert()
+        .success();
+    let lock = ws.json(&["show", "a"]);
+    assert_eq!(lock["lock"]["version"], 2);
+    assert_eq!(
+        lock["lock"]["env"]["installed"],
+        serde_json::json!({"torch": "2.3.1", "transformers": "4.40.0"})
+    );
+    assert_eq!(lock["lock"]["env"]["python_env"], a.display().to_string());
+    let d = ws.json(&["diff", "a", "b"]);
+    assert_eq!(
+        d["installed"],
+        serde_json::json!({"transformers": {"before": "4.40.0", "after": "4.41.0"}})
+    );
+    let text = stdout(&ws.rvc(&["diff", "a", "b"]).output().unwrap());
+    assert!(
+        text.contains("transformers: 4.40.0 -> 4.41.0 (installed)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("torch:"),
+        "unchanged packages are not listed: {text}"
     );
 }

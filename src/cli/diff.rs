@@ -276,8 +276,16 @@ fn render(d: &RunDiff, md: bool, all: bool) {
     }
 
     h("environment");
-    if d.packages.is_empty() && d.environment.is_empty() {
+    if d.packages.is_empty() && d.environment.is_empty() && d.installed.is_empty() {
         item("unchanged".into());
+    }
+    for (k, c) in &d.installed {
+        let v = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not installed)".into());
+        item(format!(
+            "{k}: {} -> {} (installed)",
+            v(&c.before),
+            v(&c.after)
+        ));
     }
     for (k, c) in d.environment.iter().chain(&d.packages) {
         let v = |v: &Option<String>| match v.as_deref() {

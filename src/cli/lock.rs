@@ -50,6 +50,11 @@ pub struct RecordArgs {
     /// Replace an existing lockfile of the same name.
     #[arg(long)]
     force: bool,
+    /// The Python (an interpreter, or an environment's directory) whose
+    /// installed packages to record; default: VIRTUAL_ENV, CONDA_PREFIX,
+    /// else python3 on PATH.
+    #[arg(long, value_name = "PATH")]
+    python: Option<std::path::PathBuf>,
 }
 
 impl RecordArgs {
@@ -66,6 +71,7 @@ impl RecordArgs {
             ended: None,
             force: self.force,
             execution: None,
+            python: self.python,
         }
     }
 }

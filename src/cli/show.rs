@@ -193,6 +193,28 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             e.gpus.join("; ")
         }
     );
+    if !e.cuda_driver.is_empty() || !e.cuda_runtime.is_empty() {
+        let v = |s: &str| {
+            if s.is_empty() {
+                "?".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        println!(
+            "  cuda driver {}, runtime {}",
+            v(&e.cuda_driver),
+            v(&e.cuda_runtime)
+        );
+    }
+    if !e.installed.is_empty() {
+        println!(
+            "  installed: {} in {} (rvc show {} --json lists them)",
+            plural(e.installed.len() as u64, "package", "packages"),
+            e.python_env,
+            l.run.name
+        );
+    }
     for req in &e.requirements {
         println!(
             "  {} ({}, {})",

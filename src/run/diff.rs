@@ -105,6 +105,9 @@ pub struct RunDiff {
     pub params: BTreeMap<String, Change<toml::Value>>,
     /// Package pins that differ, `package` → versions.
     pub packages: BTreeMap<String, Change<String>>,
+    /// Installed versions that differ, when both runs recorded what was
+    /// installed: what actually ran, whatever the requirement files said.
+    pub installed: BTreeMap<String, Change<String>>,
     /// rvc, python, os, gpus… that differ.
     pub environment: BTreeMap<String, Change<String>>,
     pub metrics: Vec<MetricChange>,
@@ -231,6 +234,26 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
         }
     }
     let (ea, eb) = (&a.lock.env, &b.lock.env);
+    let mut installed = BTreeMap::new();
+    if !ea.installed.is_empty() && !eb.installed.is_empty() {
+        for k in ea
+            .installed
+            .keys()
+            .chain(eb.installed.keys())
+            .collect::<BTreeSet<_>>()
+        {
+            let (x, y) = (ea.installed.get(k), eb.installed.get(k));
+            if x != y {
+                installed.insert(
+                    k.clone(),
+                    Change {
+                        before: x.cloned(),
+                        after: y.cloned(),
+                    },
+                );
+            }
+        }
+    }
     let mut environment = BTreeMap::new();
     for (k, x, y) in [
         ("rvc", ea.rvc.clone(), eb.rvc.clone()),
@@ -238,6 +261,16 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
         ("os", ea.os.clone(), eb.os.clone()),
         ("cpu", ea.cpu.clone(), eb.cpu.clone()),
         ("gpus", ea.gpus.join("; "), eb.gpus.join("; ")),
+        (
+            "cuda driver",
+            ea.cuda_driver.clone(),
+            eb.cuda_driver.clone(),
+        ),
+        (
+            "cuda runtime",
+            ea.cuda_runtime.clone(),
+            eb.cuda_runtime.clone(),
+        ),
     ] {
         if x != y {
             environment.insert(
@@ -333,6 +366,7 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
         data,
         params,
         packages,
+        installed,
         environment,
         metrics,
     })

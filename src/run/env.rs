@@ -31,6 +31,21 @@ pub struct Environment {
     pub gpus: Vec<String>,
     #[serde(default)]
     pub python: String,
+    /// The CUDA driver version, from `nvidia-smi`; empty without one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cuda_driver: String,
+    /// The CUDA runtime (toolkit) version, from the toolkit's version file
+    /// or the `nvidia-cuda-runtime-cu*` package; empty when neither is found.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cuda_runtime: String,
+    /// The Python environment whose packages are listed in `installed`:
+    /// its prefix (a venv, a conda environment, or the system's).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub python_env: String,
+    /// What was installed there, read from `*.dist-info/METADATA`:
+    /// package name (lowercase, `-` for `_` and `.`) → version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub installed: BTreeMap<String, String>,
     /// Requirement and lock files, with their id and parsed pins.
     #[serde(default, rename = "requirements")]
     pub requirements: Vec<Requirements>,
@@ -47,9 +62,28 @@ pub struct Requirements {
     pub pins: BTreeMap<String, String>,
 }
 
-/// Capture the environment; `root` is where requirement files are looked for.
-pub fn capture(root: &Path) -> Environment {
+/// Capture the environment; `root` is where requirement files are looked
+/// for, `python` the interpreter or environment prefix whose installed
+/// packages to list (else `VIRTUAL_ENV`, `CONDA_PREFIX`, or `python3` on
+/// `PATH`).
+pub fn capture(root: &Path, python_env: Option<&Path>) -> Environment {
+    let (python_version, python_prefix) = python();
+    let prefix = python_env
+        .map(Path::to_path_buf)
+        .or_else(|| active_env().or(python_prefix));
+    let installed = prefix
+        .as_deref()
+        .map(|p| installed_packages(p, &python_version))
+        .unwrap_or_default();
+    let cuda_runtime = cuda_runtime(&installed);
     Environment {
+        cuda_driver: cuda_driver(),
+        cuda_runtime,
+        python_env: prefix
+            .filter(|_| !installed.is_empty())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        installed,
         rvc: env!("CARGO_PKG_VERSION").to_string(),
         os: os(),
         arch: std::env::consts::ARCH.to_string(),
@@ -59,7 +93,7 @@ pub fn capture(root: &Path) -> Environment {
             .unwrap_or(0),
         memory: memory(),
         gpus: gpus(),
-        python: python(),
+        python: python_version,
         requirements: requirement_files(root),
     }
 }
@@ -150,11 +184,163 @@ pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
         })
 }
 
-fn python() -> String {
+/// The version and prefix of `python3` (or `python`) on `PATH`, from one
+/// start of the interpreter: a shim (pyenv, asdf) hides the prefix from
+/// its path. Empty and `None` without a Python.
+fn python() -> (String, Option<std::path::PathBuf>) {
+    const ASK: &str = "import sys; print(sys.version.split()[0]); print(sys.prefix)";
     ["python3", "python"]
         .iter()
-        .find_map(|p| run(p, &["--version"]))
-        .map(|v| v.trim_start_matches("Python ").to_string())
+        .find_map(|p| run(p, &["-c", ASK]))
+        .map(|out| {
+            let mut lines = out.lines();
+            let version = lines.next().unwrap_or("").trim().to_string();
+            let prefix = lines.next().map(|p| p.trim().into());
+            (version, prefix)
+        })
+        .unwrap_or_default()
+}
+
+/// An active venv or conda environment.
+fn active_env() -> Option<std::path::PathBuf> {
+    ["VIRTUAL_ENV", "CONDA_PREFIX"]
+        .iter()
+        .find_map(|var| std::env::var_os(var).filter(|v| !v.is_empty()))
+        .map(Into::into)
+}
+
+/// The site-packages directories of an environment, given its prefix or
+/// an interpreter in it (`PREFIX/bin/python3`; a venv's interpreter is a
+/// link out of the venv, so the path as given decides the prefix).
+pub fn site_packages(env: &Path, python_version: &str) -> Vec<std::path::PathBuf> {
+    let prefix = if env.is_file() {
+        env.parent()
+            .and_then(Path::parent)
+            .unwrap_or(env)
+            .to_path_buf()
+    } else {
+        env.to_path_buf()
+    };
+    // python3.11 for "3.11.4": the library directory of that version first.
+    let minor: String = python_version
+        .splitn(3, '.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    let mut dirs = Vec::new();
+    for lib in [prefix.join("lib"), prefix.join("local/lib")] {
+        let Ok(rd) = std::fs::read_dir(&lib) else {
+            continue;
+        };
+        let mut versions: Vec<String> = rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("python3"))
+            .collect();
+        versions.sort();
+        // Only the running version's directory when there are several
+        // (python3 is Debian's version-independent one, always read).
+        if !minor.is_empty() && versions.iter().any(|v| *v == format!("python{minor}")) {
+            versions.retain(|v| *v == format!("python{minor}") || v == "python3");
+        }
+        for v in versions {
+            for sub in ["site-packages", "dist-packages"] {
+                let d = lib.join(&v).join(sub);
+                if d.is_dir() {
+                    dirs.push(d);
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// Packages installed in the environment at `env`: the `Name` and
+/// `Version` of each `*.dist-info/METADATA` (or `*.egg-info/PKG-INFO`),
+/// read directly, without starting Python. Where a package is in two
+/// directories, the first (the environment's own) wins.
+pub fn installed_packages(env: &Path, python_version: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for dir in site_packages(env, python_version) {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let meta = if name.ends_with(".dist-info") {
+                e.path().join("METADATA")
+            } else if name.ends_with(".egg-info") {
+                let p = e.path();
+                if p.is_dir() {
+                    p.join("PKG-INFO")
+                } else {
+                    p
+                }
+            } else {
+                continue;
+            };
+            if let Some((pkg, version)) = read_metadata(&meta) {
+                out.entry(normalize(&pkg)).or_insert(version);
+            }
+        }
+    }
+    out
+}
+
+/// `Name:` and `Version:` from the headers of a core metadata file.
+fn read_metadata(path: &Path) -> Option<(String, String)> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).ok()?;
+    let (mut name, mut version) = (None, None);
+    for line in std::io::BufReader::new(f).lines().take(200) {
+        let line = line.ok()?;
+        if line.is_empty() {
+            break; // the end of the headers
+        }
+        if let Some(v) = line.strip_prefix("Name:") {
+            name = Some(v.trim().to_string());
+        } else if let Some(v) = line.strip_prefix("Version:") {
+            version = Some(v.trim().to_string());
+        }
+        if name.is_some() && version.is_some() {
+            break;
+        }
+    }
+    Some((name.filter(|n| !n.is_empty())?, version?))
+}
+
+fn cuda_driver() -> String {
+    run(
+        "nvidia-smi",
+        &["--query-gpu=driver_version", "--format=csv,noheader"],
+    )
+    .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
+    .unwrap_or_default()
+}
+
+/// The CUDA toolkit's version file, else the runtime a pip environment
+/// installed (`nvidia-cuda-runtime-cu12` and the like).
+fn cuda_runtime(installed: &BTreeMap<String, String>) -> String {
+    let home = std::env::var_os("CUDA_HOME")
+        .or_else(|| std::env::var_os("CUDA_PATH"))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/local/cuda".into());
+    if let Ok(text) = std::fs::read_to_string(home.join("version.json")) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            if let Some(s) = v["cuda"]["version"].as_str() {
+                return s.to_string();
+            }
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(home.join("version.txt")) {
+        if let Some(v) = text.split_whitespace().last() {
+            return v.to_string();
+        }
+    }
+    installed
+        .iter()
+        .find(|(k, _)| k.starts_with("nvidia-cuda-runtime-cu"))
+        .map(|(k, v)| format!("{v} ({k})"))
         .unwrap_or_default()
 }
 
@@ -284,6 +470,43 @@ fn normalize(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn installed_packages_come_from_dist_info_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("lib/python3.11/site-packages");
+        let other = dir.path().join("lib/python3.9/site-packages");
+        for (d, pkg, meta) in [
+            (&site, "transformers-4.41.0.dist-info", "Metadata-Version: 2.1\nName: transformers\nVersion: 4.41.0\n\nName: not-a-header\n"),
+            (&site, "Jinja2-3.1.4.dist-info", "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.4\n"),
+            (&site, "broken.dist-info", "Metadata-Version: 2.1\n"),
+            (&other, "old-1.0.dist-info", "Name: old\nVersion: 1.0\n"),
+        ] {
+            std::fs::create_dir_all(d.join(pkg)).unwrap();
+            std::fs::write(d.join(pkg).join("METADATA"), meta).unwrap();
+        }
+        std::fs::write(
+            site.join("legacy.egg-info"),
+            "Name: Legacy_Pkg\nVersion: 0.3\n",
+        )
+        .unwrap();
+        let got = installed_packages(dir.path(), "3.11.4");
+        assert_eq!(got["transformers"], "4.41.0");
+        assert_eq!(got["jinja2"], "3.1.4");
+        assert_eq!(got["legacy-pkg"], "0.3");
+        assert!(
+            !got.contains_key("old"),
+            "another Python's packages: {got:?}"
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        // An interpreter path stands for its environment.
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        std::fs::write(dir.path().join("bin/python3"), "").unwrap();
+        assert_eq!(
+            installed_packages(&dir.path().join("bin/python3"), "3.11.4"),
+            got
+        );
+    }
 
     #[test]
     fn pins_from_each_kind_of_file() {

@@ -33,9 +33,11 @@ pub use env::Environment;
 
 /// Lockfile format version of a run recorded by `rvc lock`.
 pub const VERSION: u32 = 1;
-/// Lockfile format version of a run recorded by `rvc run`: version 1 with
-/// the `[process]` and `[system]` tables. An rvc that reads only version 1
-/// says "upgrade rvc" instead of failing on a table it does not know.
+/// Lockfile format version 2: version 1 with the `[process]` and `[system]`
+/// tables of `rvc run`, and the installed packages and CUDA versions under
+/// `[env]`. It is written only when one of these is present, so a lockfile
+/// that needs none keeps version 1; an rvc that reads only version 1 says
+/// "upgrade rvc" instead of failing on a key it does not know.
 pub const VERSION_RUN: u32 = 2;
 /// Lockfile suffix.
 pub const SUFFIX: &str = ".lock";

@@ -35,6 +35,9 @@ pub struct LockOptions {
     pub force: bool,
     /// What `rvc run` saw of the command, recorded with the run.
     pub execution: Option<Execution>,
+    /// The Python interpreter or environment whose installed packages to
+    /// record (default: `VIRTUAL_ENV`, `CONDA_PREFIX`, `python3` on PATH).
+    pub python: Option<std::path::PathBuf>,
 }
 
 /// What `rvc run` adds to a lockfile: how the command ended, its log and
@@ -302,12 +305,14 @@ pub fn lock(
         }
         None => (None, None),
     };
+    let env = env::capture(repo.root(), opts.python.as_deref());
+    // Version 2 has the tables and keys version 1 lacks.
+    let v2 = process.is_some()
+        || !env.installed.is_empty()
+        || !env.cuda_driver.is_empty()
+        || !env.cuda_runtime.is_empty();
     let lock = Lockfile {
-        version: if process.is_some() {
-            VERSION_RUN
-        } else {
-            VERSION
-        },
+        version: if v2 { VERSION_RUN } else { VERSION },
         run: RunInfo {
             name: name.to_string(),
             parent,
@@ -321,7 +326,7 @@ pub fn lock(
         outputs: output_artifacts,
         params: all_params,
         metrics,
-        env: env::capture(repo.root()),
+        env,
         process,
         system,
     };
