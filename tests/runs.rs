@@ -849,3 +849,57 @@ fn installed_packages_are_recorded_and_diffed() {
         "unchanged packages are not listed: {text}"
     );
 }
+
+/// `--metrics` takes TensorBoard event files, or a log directory of them;
+/// a damaged one is an error naming the file and the offset.
+#[test]
+fn tensorboard_event_files_are_a_metrics_source() {
+    let ws = repo();
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tfevents");
+    for kind in ["simple", "tensor"] {
+        for e in std::fs::read_dir(vectors.join(kind)).unwrap() {
+            let e = e.unwrap();
+            ws.write(
+                &format!("runs/r1/{kind}/{}", e.file_name().to_string_lossy()),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+    }
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "logs"]);
+    // A log directory: every event file below it.
+    ws.rvc(&["lock", "r1", "--metrics", "runs/r1"])
+        .assert()
+        .success();
+    let r = ws.json(&["show", "r1"]);
+    let finals = &r["lock"]["metrics"]["final"];
+    assert_eq!(finals["train/loss"].as_f64(), Some(0.4), "{r}");
+    assert_eq!(finals["eval/loss"].as_f64(), Some(1.0), "{r}");
+    assert!(
+        finals.get("weights").is_none(),
+        "a histogram is not a scalar: {r}"
+    );
+    assert_eq!(r["lock"]["metrics"]["steps"], 50);
+    assert_eq!(r["lock"]["metrics"]["sources"].as_array().unwrap().len(), 2);
+
+    // A truncated event file names itself and the offset.
+    let file = std::fs::read_dir(ws.path("runs/r1/simple"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 5]).unwrap();
+    let out = ws
+        .rvc(&["lock", "r2", "--metrics", "runs/r1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("runs/r1/simple/events.out.tfevents.") && err.contains("offset"),
+        "{err}"
+    );
+    assert!(!ws.path(".rvc/runs/r2.lock").exists());
+}

@@ -516,3 +516,32 @@ fn remote_index_vector_round_trips_and_rejects() {
         );
     }
 }
+
+#[test]
+fn tensorboard_event_files_written_by_the_real_writer() {
+    // tests/vectors/tfevents/generate.py wrote these with the `tensorboard`
+    // package: simple_value scalars (as torch.utils.tensorboard writes
+    // them) with a histogram to skip, and scalar tensors (TF2 style).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tfevents");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    for kind in ["simple", "tensor"] {
+        let files: Vec<_> = std::fs::read_dir(dir.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let series = rvc::run::metrics::read(&files[0], kind).unwrap();
+        let want = expected[kind].as_object().unwrap();
+        assert_eq!(series.len(), want.len(), "{kind}: {series:?}");
+        for (tag, points) in want {
+            let got = &series[tag];
+            let points = points.as_array().unwrap();
+            assert_eq!(got.len(), points.len(), "{kind} {tag}");
+            for (g, w) in got.iter().zip(points) {
+                assert_eq!(g.0, w[0].as_u64().unwrap(), "{kind} {tag}");
+                assert_eq!(g.1, w[1].as_f64().unwrap(), "{kind} {tag}");
+            }
+        }
+    }
+}

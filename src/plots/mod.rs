@@ -132,30 +132,40 @@ pub fn load(repo: &Repo, names: &[String]) -> Result<Loaded> {
     Ok(Loaded { runs: out, notes })
 }
 
-/// A run's stored series, or an empty one and a note saying why.
+/// A run's stored series, or an empty one and a note saying why. The
+/// system metrics `rvc run` sampled join them as `system/NAME`, with
+/// seconds since the start as their steps.
 fn read_series(repo: &Repo, run: &Run) -> (Series, Option<String>) {
-    let Some(id) = run.lock.metrics.series else {
-        return (Series::new(), None);
-    };
     let name = &run.lock.run.name;
-    match repo.store().read_file(&id) {
-        Ok(bytes) => match std::str::from_utf8(&bytes).ok().and_then(metrics::decode) {
-            Some(s) => (s, None),
-            None => (
-                Series::new(),
-                Some(format!(
-                    "run {name}: its metrics series {} is malformed; its curves are left out",
+    let read = |id: crate::Id, what: &str| match repo.store().read_file(&id) {
+        Ok(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(metrics::decode)
+            .ok_or_else(|| {
+                format!(
+                    "run {name}: its {what} series {} is malformed; its curves are left out",
                     id.short()
-                )),
-            ),
-        },
-        Err(e) => (
-            Series::new(),
-            Some(format!(
-                "run {name}: cannot read its metrics series ({e}); its curves are left out"
-            )),
-        ),
+                )
+            }),
+        Err(e) => Err(format!(
+            "run {name}: cannot read its {what} series ({e}); its curves are left out"
+        )),
+    };
+    let mut series = Series::new();
+    let mut notes = Vec::new();
+    if let Some(id) = run.lock.metrics.series {
+        match read(id, "metrics") {
+            Ok(s) => series = s,
+            Err(n) => notes.push(n),
+        }
     }
+    if let Some(id) = run.lock.system.as_ref().and_then(|s| s.series) {
+        match read(id, "system") {
+            Ok(s) => series.extend(s.into_iter().map(|(k, v)| (format!("system/{k}"), v))),
+            Err(n) => notes.push(n),
+        }
+    }
+    (series, (!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 /// One chart: a metric family drawn on shared axes (`loss` with

@@ -23,6 +23,10 @@ pub type Series = BTreeMap<String, Vec<(u64, f64)>>;
 
 /// Read one metrics file. `shown` names it in errors.
 pub fn read(path: &Path, shown: &str) -> Result<Series> {
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if super::tensorboard::is_event_file(file_name) {
+        return super::tensorboard::read(path, shown);
+    }
     let bad = |line: Option<usize>, message: String| Error::Input {
         path: shown.to_string(),
         line,

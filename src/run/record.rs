@@ -466,14 +466,24 @@ fn expand(repo: &Repo, base: &Path, pattern: &str, role: Role) -> Result<Vec<Str
     for rel in found.drain(..) {
         let abs = repo.abs(&rel);
         if abs.is_dir() {
-            let mut inside = Vec::new();
-            trainer_states(&abs, 2, &mut inside);
-            if inside.is_empty() {
+            // Its newest trainer_state.json; without one, every TensorBoard
+            // event file in it (a logdir keeps one per run and restart).
+            let (mut inside, mut events) = (Vec::new(), Vec::new());
+            metrics_files(&abs, 3, &mut inside, &mut events);
+            if inside.is_empty() && events.is_empty() {
                 return Err(Error::Input {
                     path: rel,
                     line: None,
-                    message: "this metrics directory holds no trainer_state.json".into(),
+                    message: "this metrics directory holds no trainer_state.json and no TensorBoard event file (events.out.tfevents.*)".into(),
                 });
+            }
+            if inside.is_empty() {
+                let mut rels = events
+                    .iter()
+                    .map(|p| repo.relative(repo.root(), p))
+                    .collect::<Result<Vec<_>>>()?;
+                rels.sort_by(|a, b| super::natural_cmp(a, b));
+                others.extend(rels);
             }
             for p in inside {
                 states.push(repo.relative(repo.root(), &p)?);
@@ -511,20 +521,29 @@ impl Ord for NaturalKey {
     }
 }
 
-/// Every `trainer_state.json` in `dir` and its subdirectories, `depth`
-/// levels down.
-fn trainer_states(dir: &Path, depth: u32, out: &mut Vec<std::path::PathBuf>) {
+/// Every `trainer_state.json` and TensorBoard event file in `dir` and its
+/// subdirectories, `depth` levels down.
+fn metrics_files(
+    dir: &Path,
+    depth: u32,
+    states: &mut Vec<std::path::PathBuf>,
+    events: &mut Vec<std::path::PathBuf>,
+) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for e in rd.flatten() {
         let p = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
         if e.file_type().is_ok_and(|t| t.is_dir()) {
             if depth > 0 {
-                trainer_states(&p, depth - 1, out);
+                metrics_files(&p, depth - 1, states, events);
             }
-        } else if e.file_name() == "trainer_state.json" {
-            out.push(p);
+        } else if name == "trainer_state.json" {
+            states.push(p);
+        } else if super::tensorboard::is_event_file(&name) {
+            events.push(p);
         }
     }
 }
