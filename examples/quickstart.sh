@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build rvc and run its main job end to end on the example data in
 # examples/data: init, add, status, a change, checkout, a restore by id, two
-# recorded runs compared, a data diff between commits, the plots page, and a
-# push to a local remote pulled into a fresh clone.
+# recorded runs compared, a data diff between commits, a run recorded by
+# `rvc run`, the plots page, and a push to a local remote pulled into a
+# fresh clone.
 # Needs only cargo and git; works in a throw-away directory.
 set -euo pipefail
 
@@ -73,6 +74,26 @@ echo
 echo "# The data alone, between two commits (or a commit and the workspace), like dvc diff:"
 step "$rvc" diff HEAD~2 HEAD
 step "$rvc" which out/run-2/adapter_model.safetensors
+
+echo
+echo "# Or let rvc run the training: it also keeps the exit status, the log, and CPU and memory samples."
+cat > train.sh <<'TRAIN'
+#!/bin/sh
+# A stand-in for python train.py: $RVC_RUN_NAME is the run's name.
+out="out/$RVC_RUN_NAME"
+mkdir -p "$out"
+echo "training $RVC_RUN_NAME with lr $1"
+head -c 32768 /dev/urandom > "$out/adapter_model.safetensors"
+sleep 2
+printf '{"log_history": [{"step": 10, "loss": 1.35}, {"step": 10, "eval_loss": 1.6}]}\n' > "$out/trainer_state.json"
+echo "done"
+TRAIN
+chmod +x train.sh
+git add train.sh && git commit -qm "train.sh"
+step "$rvc" run run-3 --input data --output 'out/{name}' --params params.yaml --metrics 'out/{name}/trainer_state.json' --sample-every 1 -- ./train.sh 0.0003
+git add .rvc/runs && git commit -qm "run-3"
+step "$rvc" show run-3 --log
+step "$rvc" runs
 # The page outlives this throw-away directory: it is kept under target/.
 mkdir -p "$here/target/quickstart"
 step "$rvc" plots -o "$here/target/quickstart/plots.html"

@@ -226,3 +226,78 @@ fn stop_signals_are_passed_on_and_the_run_is_locked_as_interrupted() {
         );
     }
 }
+
+/// `kill -9` of rvc while the command runs: no lockfile, and the log it
+/// was writing is removed by the next `rvc run` (a log whose writer is
+/// alive, another run's, is left alone).
+#[test]
+fn a_killed_rvc_run_leaves_no_lockfile_and_its_log_is_cleaned_up() {
+    let ws = repo();
+    let mut child = ws
+        .rvc_process(&["run", "killed", "--", "./train.sh"])
+        .env("SLEEP", "30")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ws.path("out/killed/model.bin").exists() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logs = || {
+        std::fs::read_dir(ws.path(".rvc/state"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("run-log-")
+            })
+            .count()
+    };
+    assert_eq!(logs(), 1, "the killed run's log");
+    assert!(!ws.path(".rvc/runs/killed.lock").exists());
+    // A log of a live process (this test's) stays.
+    let live = ws.path(&format!(".rvc/state/run-log-{}-x", std::process::id()));
+    std::fs::write(&live, "another run's log").unwrap();
+    ws.rvc(&["run", "next", "--", "./train.sh"]).assert().success();
+    assert_eq!(logs(), 1, "only the live one is left");
+    assert!(live.exists());
+    ws.rvc(&["fsck"]).assert().success();
+}
+
+/// `rvc plots` draws the system series of runs recorded by `rvc run` after
+/// the training curves, leaves out metrics that stayed at zero, and still
+/// draws the dots of runs that logged their loss once.
+#[test]
+fn plots_draws_system_series_after_the_training_curves() {
+    let ws = repo();
+    ws.rvc(&["run", "r1", "--sample-every", "1", "--", "./train.sh"])
+        .env("SLEEP", "2.2")
+        .assert()
+        .success();
+    let out = ws.json(&["plots", "-o", "p.html"]);
+    let charts: Vec<String> = out["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["family"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(charts.first().map(String::as_str), Some("loss"), "{charts:?}");
+    let system: Vec<&String> = charts.iter().filter(|c| c.starts_with("system/")).collect();
+    assert!(
+        system.iter().any(|c| c.as_str() == "system/process/rss_bytes"),
+        "{charts:?}"
+    );
+    let first_system = charts.iter().position(|c| c.starts_with("system/")).unwrap();
+    assert!(
+        charts[first_system..].iter().all(|c| c.starts_with("system/")),
+        "system charts come last: {charts:?}"
+    );
+    let page = std::fs::read_to_string(ws.path("p.html")).unwrap();
+    assert!(page.contains("seconds since the start"));
+}

@@ -241,11 +241,21 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
             hint: "lock runs with their metrics file (`rvc lock NAME --metrics out/NAME/trainer_state.json`, or `metrics` under [run] in .rvc/config.toml)".into(),
         });
     }
+    // rvc run's system metrics (`system/...`) are drawn after the training
+    // curves, and by default not when they stayed at zero (no disk or
+    // network traffic): a flat line says nothing.
+    let is_system = |m: &str| m.starts_with("system/");
+    let all_zero = |m: &str| {
+        runs.iter()
+            .filter_map(|r| r.series.get(m))
+            .flatten()
+            .all(|p| p.1 == 0.0)
+    };
     let chosen: Vec<&str> = if wanted.is_empty() {
         present
             .iter()
             .copied()
-            .filter(|m| !housekeeping(m))
+            .filter(|m| !housekeeping(m) && !(is_system(m) && all_zero(m)))
             .collect()
     } else {
         let mut out = Vec::new();
@@ -279,11 +289,22 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
     };
     // By default a family logged once per run (one dot each) is left out,
     // unless that is all there is: then the dots are better than nothing.
+    // System metrics are sampled over time and do not count here: a run
+    // recorded by `rvc run` must not hide the dots of the others' losses.
     let curves = |ms: &Vec<&str>| ms.iter().any(|m| longest(m) >= 2);
-    let any_curve = families.values().any(curves);
+    let any_curve = families
+        .iter()
+        .any(|(fam, ms)| !is_system(fam) && curves(ms));
     let mut out: Vec<Chart> = families
         .into_iter()
-        .filter(|(_, ms)| !wanted.is_empty() || !any_curve || curves(ms))
+        .filter(|(fam, ms)| {
+            !wanted.is_empty()
+                || if is_system(fam) {
+                    curves(ms)
+                } else {
+                    !any_curve || curves(ms)
+                }
+        })
         .map(|(fam, mut ms)| {
             // The plain metric first, then by role order.
             ms.sort_by_key(|m| (role_rank(family(m).1), m.to_string()));
@@ -298,6 +319,7 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         let rank = match c.family.as_str() {
             "loss" => 0,
             "learning_rate" | "lr" | "grad_norm" => 2,
+            f if f.starts_with("system/") => 3,
             _ => 1,
         };
         (rank, c.family.clone())

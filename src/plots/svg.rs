@@ -204,7 +204,13 @@ pub fn chart(runs: &[PlotRun], chart: &Chart, opts: &Options) -> String {
     }
     let _ = write!(
         s,
-        r##"<text class="label x" x="{x}" y="{y}" text-anchor="middle" fill="#333">step</text><text class="label y" transform="translate(14 {ly}) rotate(-90)" text-anchor="middle" fill="#333">{fam}</text></g>"##,
+        r##"<text class="label x" x="{x}" y="{y}" text-anchor="middle" fill="#333">{xlabel}</text><text class="label y" transform="translate(14 {ly}) rotate(-90)" text-anchor="middle" fill="#333">{fam}</text></g>"##,
+        // rvc run's system samples are taken every so many seconds.
+        xlabel = if chart.family.starts_with("system/") {
+            "seconds since the start"
+        } else {
+            "step"
+        },
         x = LEFT + plot_w / 2.0,
         y = TOP + PLOT_H + 34.0,
         ly = TOP + PLOT_H / 2.0,

@@ -92,8 +92,9 @@ pub fn run(
         path: state.clone(),
         source,
     })?;
+    remove_orphan_logs(&state);
     let log_file = tempfile::Builder::new()
-        .prefix("run-log-")
+        .prefix(&format!("{LOG_PREFIX}{}-", std::process::id()))
         .tempfile_in(&state)
         .map_err(|source| Error::Io {
             op: "create a file in",
@@ -242,6 +243,35 @@ impl Forwarder {
     fn finish(self) {
         self.done.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.thread.join();
+    }
+}
+
+/// Logs in progress are `.rvc/state/run-log-<pid>-<random>`.
+const LOG_PREFIX: &str = "run-log-";
+
+/// Remove the logs of `rvc run`s that were killed (`kill -9` leaves its log
+/// behind). Other runs may be going on in the same repository, so only a
+/// log whose process is gone is removed.
+fn remove_orphan_logs(state: &Path) {
+    let Ok(rd) = std::fs::read_dir(state) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(LOG_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 
