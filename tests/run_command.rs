@@ -264,7 +264,9 @@ fn a_killed_rvc_run_leaves_no_lockfile_and_its_log_is_cleaned_up() {
     // A log of a live process (this test's) stays.
     let live = ws.path(&format!(".rvc/state/run-log-{}-x", std::process::id()));
     std::fs::write(&live, "another run's log").unwrap();
-    ws.rvc(&["run", "next", "--", "./train.sh"]).assert().success();
+    ws.rvc(&["run", "next", "--", "./train.sh"])
+        .assert()
+        .success();
     assert_eq!(logs(), 1, "only the live one is left");
     assert!(live.exists());
     ws.rvc(&["fsck"]).assert().success();
@@ -287,17 +289,67 @@ fn plots_draws_system_series_after_the_training_curves() {
         .iter()
         .map(|c| c["family"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(charts.first().map(String::as_str), Some("loss"), "{charts:?}");
-    let system: Vec<&String> = charts.iter().filter(|c| c.starts_with("system/")).collect();
-    assert!(
-        system.iter().any(|c| c.as_str() == "system/process/rss_bytes"),
+    assert_eq!(
+        charts.first().map(String::as_str),
+        Some("loss"),
         "{charts:?}"
     );
-    let first_system = charts.iter().position(|c| c.starts_with("system/")).unwrap();
+    let system: Vec<&String> = charts.iter().filter(|c| c.starts_with("system/")).collect();
     assert!(
-        charts[first_system..].iter().all(|c| c.starts_with("system/")),
+        system
+            .iter()
+            .any(|c| c.as_str() == "system/process/rss_bytes"),
+        "{charts:?}"
+    );
+    let first_system = charts
+        .iter()
+        .position(|c| c.starts_with("system/"))
+        .unwrap();
+    assert!(
+        charts[first_system..]
+            .iter()
+            .all(|c| c.starts_with("system/")),
         "system charts come last: {charts:?}"
     );
     let page = std::fs::read_to_string(ws.path("p.html")).unwrap();
     assert!(page.contains("seconds since the start"));
+}
+
+/// A command that fails before writing what the flags name, or leaves a
+/// broken metrics file, is still recorded, with warnings (`rvc lock`
+/// would refuse those paths: there the run is over and they are typos).
+#[test]
+fn a_run_that_failed_early_is_kept_even_without_its_outputs_and_metrics() {
+    let ws = repo();
+    ws.write("broken.jsonl", "{\"step\": 1, \"loss\": \n");
+    let out = ws
+        .rvc(&[
+            "run",
+            "early",
+            "--output",
+            "out/never-written",
+            "--metrics",
+            "broken.jsonl",
+            "--",
+            "sh",
+            "-c",
+            "echo boom >&2; exit 2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("out/never-written does not exist after the command; not recorded"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.jsonl") && err.contains("its metrics were not recorded"),
+        "{err}"
+    );
+    let lock = lockfile(&ws, "early");
+    assert_eq!(lock["process"]["status"].as_str(), Some("failed"));
+    assert!(lock["metrics"]["sources"].as_array().unwrap().is_empty());
+    let log = stdout(&ws.rvc(&["show", "early", "--log"]).output().unwrap());
+    assert_eq!(log, "boom\n");
 }

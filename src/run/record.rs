@@ -134,13 +134,20 @@ pub fn lock(
     // here (a parent run has no checkpoints) are skipped with a warning.
     // Either may be a glob (`out/{name}/checkpoint-*`).
     let mut skipped = Vec::new();
+    // After `rvc run`, the command has ended however it ended: a path it
+    // never wrote (it failed first) is a warning, so the run is still kept.
+    let ran = opts.execution.is_some();
     let mut pick = |given: &[String], default: &[String], what: Role| -> Result<Vec<String>> {
         let mut out = Vec::new();
         if !given.is_empty() {
             for p in given {
                 let p = p.replace("{name}", name);
                 let found = expand(repo, cwd, &p, what)?;
-                if found.is_empty() {
+                if found.is_empty() && ran {
+                    skipped.push(format!(
+                        "{p} does not exist after the command; not recorded"
+                    ));
+                } else if found.is_empty() {
                     return Err(Error::PathNotFound { path: p.into() });
                 }
                 out.extend(found);
@@ -191,10 +198,24 @@ pub fn lock(
         params::merge(&mut all_params, &mut origin, p, f)?;
     }
     let mut series = metrics::Series::new();
+    let mut metrics_files = metrics_files;
+    let mut unreadable = Vec::new();
     for f in &metrics_files {
-        for (k, mut pts) in metrics::read(&repo.abs(f), f)? {
-            series.entry(k).or_default().append(&mut pts);
+        match metrics::read(&repo.abs(f), f) {
+            Ok(read) => {
+                for (k, mut pts) in read {
+                    series.entry(k).or_default().append(&mut pts);
+                }
+            }
+            // A command that crashed may leave a half-written metrics file;
+            // its run is still worth keeping.
+            Err(e) if ran => unreadable.push((f.clone(), e)),
+            Err(e) => return Err(e),
         }
+    }
+    for (f, e) in unreadable {
+        metrics_files.retain(|m| *m != f);
+        warnings.push(format!("{e}; its metrics were not recorded"));
     }
 
     // What the run records as data is not code, and neither are the
