@@ -255,7 +255,7 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         present
             .iter()
             .copied()
-            .filter(|m| !housekeeping(m) && !(is_system(m) && all_zero(m)))
+            .filter(|m| !(housekeeping(m) || (is_system(m) && all_zero(m))))
             .collect()
     } else {
         let mut out = Vec::new();
