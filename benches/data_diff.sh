@@ -30,14 +30,8 @@ RES=$B/results
 source "$ROOT/benches/lib.sh"
 need hyperfine "apt-get install hyperfine"
 need dvc "pip install dvc"
-mkdir -p "$B/bin" "$RES"
-
-if [[ -z ${SKIP_BUILD:-} ]]; then
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-fi
-cp "$ROOT/target/release/rvc" "$B/bin/rvc"
-RVC=$B/bin/rvc
-export PATH="$B/bin:$PATH"
+mkdir -p "$RES"
+install_rvc
 
 python3 "$ROOT/benches/gen_data.py" --out "$B/data" --files "$FILES" --dirs "$DIRS" \
     --big-mib 1 --seed "$SEED" >&2
@@ -138,7 +132,9 @@ for _ in $(seq "$STOPS"); do
     at=$(echo "$full * 0.4" | bc -l)
     t0=$(now)
     set +e
-    timeout --preserve-status -s INT "$at" "$RVC" add data >/dev/null 2>"$RES/stop.err"
+    # --foreground: the signal goes to rvc alone, once (by default timeout
+    # also signals its process group, which delivers it twice).
+    timeout --foreground --preserve-status -s INT "$at" "$RVC" add data >/dev/null 2>"$RES/stop.err"
     code=$?
     set -e
     t1=$(now)

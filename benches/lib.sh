@@ -61,3 +61,16 @@ log() { printf '\n=== %s\n' "$*" >&2; }
 
 # need CMD HOW: exit when CMD is missing, saying HOW to install it.
 need() { command -v "$1" >/dev/null 2>&1 || { echo "missing $1: $2" >&2; exit 1; }; }
+
+# install_rvc: build rvc in release (unless SKIP_BUILD=1) and copy it to
+# $B/bin, so a rebuild during a run does not change what is measured; sets
+# RVC and puts $B/bin first on PATH.
+install_rvc() {
+    mkdir -p "$B/bin"
+    if [[ -z ${SKIP_BUILD:-} ]]; then
+        cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+    fi
+    cp "$ROOT/target/release/rvc" "$B/bin/rvc"
+    RVC=$B/bin/rvc
+    export PATH="$B/bin:$PATH"
+}

@@ -18,12 +18,8 @@ LEN=${SECONDS_:-60}
 RES=$B/results
 source "$ROOT/benches/lib.sh"
 need python3 "apt-get install python3"
-mkdir -p "$B/bin" "$RES"
-if [[ -z ${SKIP_BUILD:-} ]]; then
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-fi
-cp "$ROOT/target/release/rvc" "$B/bin/rvc"
-RVC=$B/bin/rvc
+mkdir -p "$RES"
+install_rvc
 
 W=$B/ws
 rm -rf "$W" && mkdir -p "$W" && cd "$W"

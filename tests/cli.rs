@@ -1134,3 +1134,22 @@ fn regression_diff_without_runs_compares_tracked_data_of_commits_and_the_workspa
     let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(err["error"]["kind"], "not_run_or_revision");
 }
+
+/// Regression: `timeout -s INT` signals rvc and then its process group, so
+/// one stop arrived twice and the second ("quit at once") left the
+/// temporary files. A repeat within 250 ms is the same stop.
+#[test]
+fn regression_one_stop_delivered_twice_is_one_stop() {
+    let ws = interrupted_add_workspace();
+    let child = add_in_progress(&ws);
+    for _ in 0..2 {
+        // SAFETY: kill(2) on the pid of a child this test spawned and has
+        // not reaped yet.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("add was interrupted after"), "{err}");
+    assert_eq!(store_temp_files(&ws), 0);
+}

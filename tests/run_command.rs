@@ -37,6 +37,24 @@ fn repo() -> Workspace {
     ws
 }
 
+/// `rvc run NAME -- ./train.sh` with a 30 s sleep, returned once the
+/// command is running (it has written its output), with when it started.
+fn running(ws: &Workspace, name: &str) -> (std::process::Child, Instant) {
+    let child = ws
+        .rvc_process(&["run", name, "--", "./train.sh"])
+        .env("SLEEP", "30")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ws.path(&format!("out/{name}/model.bin")).exists() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, start)
+}
+
 fn lockfile(ws: &Workspace, name: &str) -> toml::Table {
     let text = std::fs::read_to_string(ws.path(&format!(".rvc/runs/{name}.lock"))).unwrap();
     toml::from_str(&text).unwrap()
@@ -189,19 +207,7 @@ fn stop_signals_are_passed_on_and_the_run_is_locked_as_interrupted() {
         (libc::SIGINT, "SIGINT", 130),
     ] {
         let ws = repo();
-        let child = ws
-            .rvc_process(&["run", "long", "--", "./train.sh"])
-            .env("SLEEP", "30")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until the command is running (it has written its output).
-        let start = Instant::now();
-        while !ws.path("out/long/model.bin").exists() {
-            assert!(start.elapsed() < Duration::from_secs(30), "never started");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (child, start) = running(&ws, "long");
         // SAFETY: kill(2) on a child this test spawned and has not reaped.
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let out = child.wait_with_output().unwrap();
@@ -233,18 +239,7 @@ fn stop_signals_are_passed_on_and_the_run_is_locked_as_interrupted() {
 #[test]
 fn a_killed_rvc_run_leaves_no_lockfile_and_its_log_is_cleaned_up() {
     let ws = repo();
-    let mut child = ws
-        .rvc_process(&["run", "killed", "--", "./train.sh"])
-        .env("SLEEP", "30")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !ws.path("out/killed/model.bin").exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut child, _) = running(&ws, "killed");
     child.kill().unwrap();
     child.wait().unwrap();
     let logs = || {

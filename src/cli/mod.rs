@@ -230,15 +230,34 @@ extern "C" fn on_run_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: 
 /// Exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// When the first stop signal arrived, in milliseconds of the monotonic clock.
+static FIRST_STOP_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Milliseconds of the monotonic clock. Async-signal-safe.
+fn monotonic_ms() -> u64 {
+    // SAFETY: clock_gettime is async-signal-safe and writes only `t`.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+}
+
 /// Ctrl-C or SIGTERM: ask the work in progress to stop at its next safe
 /// point (it keeps what is durable and removes its temporary files). A
 /// second one quits at once; the next command that takes the repository
-/// lock removes what that leaves in the store.
+/// lock removes what that leaves in the store. A repeat within 250 ms is
+/// the same stop delivered twice (`timeout` and process supervisors signal
+/// both the process and its group), not a second request.
 extern "C" fn on_stop(_: libc::c_int) {
+    use std::sync::atomic::Ordering;
+    let now = monotonic_ms();
     if rvc::interrupt::requested() {
+        if now.saturating_sub(FIRST_STOP_MS.load(Ordering::SeqCst)) < 250 {
+            return;
+        }
         // SAFETY: _exit(2) is async-signal-safe.
         unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
     }
+    FIRST_STOP_MS.store(now, Ordering::SeqCst);
     rvc::interrupt::request();
     const MSG: &[u8] =
         b"\nstopping after the work in progress (press Ctrl-C again to quit at once)\n";
