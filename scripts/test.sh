@@ -8,6 +8,8 @@
 #   node, npm           tests/remote.rs installs Azurite (Azure's blob emulator)
 #                       from npm into target/tmp and runs it
 #
+# Then the Python tier (below): the wheel, and a real transformers.Trainer.
+#
 # Everything else is built by cargo: the S3 server the remote tests talk to
 # (s3s-fs, in-process); tests/hooks.rs installs the pre-commit framework
 # from PyPI into target/tmp when it is not on the PATH.
@@ -21,14 +23,12 @@ command -v setpriv >/dev/null || need+=(util-linux)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
-# tests/hooks.rs needs the pre-commit framework: from the PATH, or installed
-# from PyPI into a virtual environment (python3 with venv and ensurepip).
-if ! command -v pre-commit >/dev/null; then
-  if ! command -v python3 >/dev/null; then
-    need+=(python3 python3-venv)
-  elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    need+=(python3-venv)
-  fi
+# python3 with venv and ensurepip: the Python tier's venv, and the
+# pre-commit framework for tests/hooks.rs when it is not on the PATH.
+if ! command -v python3 >/dev/null; then
+  need+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  need+=(python3-venv)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -38,4 +38,25 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
 
-exec cargo test "$@"
+cargo test "$@"
+
+# The Python package, a second tier after the Rust tests: the wheel is built
+# with maturin (the rvc binary and the `rvc` module), installed into a venv
+# under target/ with torch (CPU), transformers and accelerate from PyPI, and
+# tests/python trains two real transformers.Trainer runs through
+# RvcCallback. The first run downloads torch (about 5 GB with its CUDA
+# libraries, unused here); later runs reuse the venv. It is skipped, with a
+# line saying so, when arguments select Rust tests, or with RVC_SKIP_PYTHON=1.
+if [ $# -gt 0 ] || [ -n "${RVC_SKIP_PYTHON:-}" ]; then
+  echo "python tier skipped (${RVC_SKIP_PYTHON:+RVC_SKIP_PYTHON is set}${RVC_SKIP_PYTHON:-arguments select Rust tests}): run scripts/test.sh alone for it"
+  exit 0
+fi
+venv=target/py-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check maturin pytest torch transformers accelerate
+rm -rf target/wheels
+# A debug build: it reuses what cargo test compiled.
+"$venv/bin/maturin" build --quiet -o target/wheels
+"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/rvc-*.whl
+"$venv/bin/rvc" --version
+"$venv/bin/python" -m pytest -q tests/python
