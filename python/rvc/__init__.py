@@ -91,11 +91,9 @@ def _call(args: Sequence[str], cwd: Optional[str]) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    out = proc.stdout.strip()
-    # Under --json, rvc prints an error as {"error": {...}} on stdout.
-    last = out[out.rfind("\n{") + 1 :] if "\n{" in out else out
+    # Under --json, stdout is one JSON value; an error is {"error": {...}}.
     try:
-        value = json.loads(last) if last else {}
+        value = json.loads(proc.stdout) if proc.stdout.strip() else {}
     except json.JSONDecodeError:
         value = {}
     if proc.returncode != 0 and "error" in value:
