@@ -169,30 +169,40 @@ impl State {
         (counters.net_recv, counters.net_sent) = net.unwrap_or_default();
         if let Some((then, before)) = self.last {
             let dt = now.duration_since(then).as_secs_f64().max(1e-3);
-            let rate = |a: f64, b: f64| ((a - b) / dt).max(0.0);
             if !tree.is_empty() {
                 let cpu = (counters.cpu_ticks - before.cpu_ticks).max(0.0) / self.ticks_per_sec;
                 out.push(("process/cpu_percent".to_string(), cpu / dt * 100.0));
             }
-            if disk.is_some() {
-                out.push((
-                    "host/disk_read_bytes_per_s".to_string(),
-                    rate(counters.disk_read, before.disk_read),
-                ));
-                out.push((
-                    "host/disk_write_bytes_per_s".to_string(),
-                    rate(counters.disk_written, before.disk_written),
-                ));
-            }
-            if net.is_some() {
-                out.push((
-                    "host/net_recv_bytes_per_s".to_string(),
-                    rate(counters.net_recv, before.net_recv),
-                ));
-                out.push((
-                    "host/net_sent_bytes_per_s".to_string(),
-                    rate(counters.net_sent, before.net_sent),
-                ));
+            let rates = [
+                (
+                    disk.is_some(),
+                    "host/disk_read_bytes_per_s",
+                    counters.disk_read,
+                    before.disk_read,
+                ),
+                (
+                    disk.is_some(),
+                    "host/disk_write_bytes_per_s",
+                    counters.disk_written,
+                    before.disk_written,
+                ),
+                (
+                    net.is_some(),
+                    "host/net_recv_bytes_per_s",
+                    counters.net_recv,
+                    before.net_recv,
+                ),
+                (
+                    net.is_some(),
+                    "host/net_sent_bytes_per_s",
+                    counters.net_sent,
+                    before.net_sent,
+                ),
+            ];
+            for (read, name, now, then) in rates {
+                if read {
+                    out.push((name.to_string(), ((now - then) / dt).max(0.0)));
+                }
             }
         }
         self.last = Some((now, counters));
