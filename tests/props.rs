@@ -138,3 +138,54 @@ fn ids_do_not_depend_on_thread_count() {
     let single = hash_path(&root.join("big.bin"), Path::new("/"), &Silent).unwrap();
     assert_eq!(single.id.to_hex(), blake3::hash(&big).to_hex().to_string());
 }
+
+/// The bytes of the real event file written by `tensorboard` (vectors).
+fn event_file_bytes() -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tfevents/simple");
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::read(file).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Event files are untrusted: a damaged one (bytes flipped, cut short,
+    /// garbage appended) is read or refused with an error naming the file,
+    /// never a panic, and a read that succeeds gives only finite-step points.
+    #[test]
+    fn damaged_event_files_never_panic(
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 0..4),
+        cut in any::<prop::sample::Index>(),
+        cut_it in any::<bool>(),
+        tail in prop::collection::vec(any::<u8>(), 0..24),
+    ) {
+        let mut bytes = event_file_bytes();
+        for (at, x) in &flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        if cut_it {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        bytes.extend(&tail);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.out.tfevents.1.host");
+        std::fs::write(&path, &bytes).unwrap();
+        match rvc::run::metrics::read(&path, "runs/x/events.out.tfevents.1.host") {
+            Ok(series) => {
+                for points in series.values() {
+                    prop_assert!(!points.is_empty());
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                prop_assert!(text.starts_with("runs/x/events.out.tfevents.1.host: "), "{}", text);
+            }
+        }
+    }
+}
