@@ -57,6 +57,12 @@ venv=target/py-venv
 rm -rf target/wheels
 # A debug build: it reuses what cargo test compiled.
 "$venv/bin/maturin" build --quiet -o target/wheels
+# The wheel alone, in a venv made anew every time: the binary is on its PATH.
+rm -rf target/wheel-venv
+python3 -m venv target/wheel-venv
+target/wheel-venv/bin/pip install -q --disable-pip-version-check target/wheels/rvc-*.whl
+PATH="$PWD/target/wheel-venv/bin:$PATH" rvc --version
+target/wheel-venv/bin/python -c 'import os, sys, rvc; assert rvc.binary() == os.path.join(sys.prefix, "bin", "rvc"), rvc.binary()'
+# With torch and transformers (a venv kept between runs: torch is large).
 "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/rvc-*.whl
-"$venv/bin/rvc" --version
 "$venv/bin/python" -m pytest -q tests/python
