@@ -29,14 +29,19 @@ pub fn requested() -> bool {
 /// how much work they kept fill in the error's counts on the way out.
 pub fn check() -> Result<()> {
     if requested() {
-        Err(Error::Interrupted {
-            what: "the operation",
-            done: 0,
-            total: 0,
-            kept_objects: 0,
-        })
+        Err(stopped())
     } else {
         Ok(())
+    }
+}
+
+/// The error of work stopped before its end, with no counts yet.
+pub fn stopped() -> Error {
+    Error::Interrupted {
+        what: "the operation",
+        done: 0,
+        total: 0,
+        kept_objects: 0,
     }
 }
 

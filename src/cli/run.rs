@@ -36,11 +36,8 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     };
     super::pass_stop_signals_to_the_child();
     let r = rvc::run::exec::run(&repo, cwd, &opts, &Bar::new())?;
-    let how = match (r.exit_code, r.signal) {
-        (Some(c), _) => format!("exit {c}"),
-        (None, Some(s)) => format!("ended by {}", rvc::run::exec::signal_name(s)),
-        (None, None) => "no exit status".into(),
-    };
+    let signal = r.signal.map(rvc::run::exec::signal_name);
+    let how = super::show::ending(r.exit_code, signal.as_deref());
     // rvc's own report goes to stderr: stdout is the command's.
     eprintln!(
         "{} {} after {:.1} s ({how})",
@@ -53,7 +50,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 let mut v = super::lock::json(&lock);
                 v["status"] = serde_json::json!(r.status);
                 v["exit_code"] = serde_json::json!(r.exit_code);
-                v["signal"] = serde_json::json!(r.signal.map(rvc::run::exec::signal_name));
+                v["signal"] = serde_json::json!(signal);
                 v["seconds"] = serde_json::json!(r.seconds);
                 print_json(&v);
             } else {

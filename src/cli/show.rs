@@ -27,34 +27,22 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let l = &r.lock;
     if args.patch {
         // Only the patch, so that `rvc show RUN --patch | git apply` works.
-        return match l.code.as_ref().and_then(|c| c.patch) {
-            Some(id) => {
-                use std::io::Write;
-                let text = repo.store().read_file(&id)?;
-                let _ = std::io::stdout().write_all(&text);
-                Ok(ExitCode::SUCCESS)
-            }
-            None => {
-                eprintln!("run {} has no patch: its work tree was clean", l.run.name);
-                Ok(ExitCode::SUCCESS)
-            }
+        let Some(id) = l.code.as_ref().and_then(|c| c.patch) else {
+            eprintln!("run {} has no patch: its work tree was clean", l.run.name);
+            return Ok(ExitCode::SUCCESS);
         };
+        return print_stored(&repo, &id);
     }
     if args.log {
-        return match l.process.as_ref().and_then(|p| p.log) {
-            Some(id) => {
-                use std::io::Write;
-                let text = repo.store().read_file(&id)?;
-                let _ = std::io::stdout().write_all(&text);
-                Ok(ExitCode::SUCCESS)
-            }
-            None => Err(rvc::Error::Refused {
+        let Some(id) = l.process.as_ref().and_then(|p| p.log) else {
+            return Err(rvc::Error::Refused {
                 what: "show --log",
                 reason: format!("run {} has no log", l.run.name),
                 hint: "only runs recorded with `rvc run NAME -- CMD` keep their command's output"
                     .into(),
-            }),
+            });
         };
+        return print_stored(&repo, &id);
     }
     if args.json {
         print_json(&serde_json::json!({ "run_id": r.id, "lockfile": r.file, "lock": l }));
@@ -76,11 +64,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         l.run.locked
     );
     if let Some(p) = &l.process {
-        let how = match (p.exit_code, &p.signal) {
-            (Some(c), _) => format!("exit {c}"),
-            (None, Some(s)) => format!("ended by {s}"),
-            (None, None) => "no exit status".into(),
-        };
+        let how = ending(p.exit_code, p.signal.as_deref());
         println!("process");
         println!("  status    {} ({how}) after {:.1} s", p.status, p.seconds);
         println!("  command   {}", p.command.join(" "));
@@ -236,5 +220,22 @@ pub fn system_value(name: &str, v: f64) -> String {
         format!("{v:.1}%")
     } else {
         rvc::run::metrics::fmt_float(v)
+    }
+}
+
+/// Write a stored file's bytes, as they are, to stdout.
+fn print_stored(repo: &rvc::Repo, id: &rvc::Id) -> CmdResult {
+    use std::io::Write;
+    let bytes = repo.store().read_file(id)?;
+    let _ = std::io::stdout().write_all(&bytes);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How a run's command ended: `exit 3`, `ended by SIGTERM`.
+pub fn ending(exit_code: Option<i32>, signal: Option<&str>) -> String {
+    match (exit_code, signal) {
+        (Some(c), _) => format!("exit {c}"),
+        (None, Some(s)) => format!("ended by {s}"),
+        (None, None) => "no exit status".into(),
     }
 }

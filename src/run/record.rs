@@ -100,11 +100,6 @@ pub fn lock(
     progress: &dyn Progress,
 ) -> Result<LockReport> {
     let name = opts.name.as_str();
-    check_name(name).map_err(|m| Error::Input {
-        path: "run name".into(),
-        line: None,
-        message: m,
-    })?;
     for (flag, t) in [("--started", &opts.started), ("--ended", &opts.ended)] {
         if let Some(t) = t {
             if !super::check_rfc3339(t) {
@@ -117,18 +112,14 @@ pub fn lock(
         }
     }
     let _lock = repo.lock(true)?;
+    // Under the lock, so two locks of one name cannot both pass.
+    check_new(repo, name, opts.force)?;
     let path = lockfile_path(repo, name);
     let rel_lockfile = path
         .strip_prefix(repo.root())
         .unwrap_or(&path)
         .display()
         .to_string();
-    if path.exists() && !opts.force {
-        return Err(Error::RunExists {
-            name: name.to_string(),
-            path: rel_lockfile,
-        });
-    }
     let defaults = &repo.config().run;
     // Paths from flags must exist; defaults from [run] that do not exist
     // here (a parent run has no checkpoints) are skipped with a warning.

@@ -222,12 +222,7 @@ pub(crate) fn store_path(
         .into_par_iter()
         .map(|entry| {
             if failed.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(Error::Interrupted {
-                    what: "storing",
-                    done: 0,
-                    total: 0,
-                    kept_objects: 0,
-                });
+                return Err(crate::interrupt::stopped());
             }
             crate::interrupt::check()?;
             let size = entry.stamp.size;

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{current_ids, find_pointers, pointer_for, remember, scanned_files, tree_of, walk};
+use super::{find_pointers, on_disk, tree_of};
 use crate::error::{Error, Result};
 use crate::pointer::{self, Pointer};
 use crate::progress::Progress;
@@ -260,18 +260,14 @@ fn in_workspace(
                 continue;
             }
         };
-        let abs = repo.abs(&t.path);
-        let item = match scanned_files(walk::scan(&abs, repo.root())?) {
+        let item = match on_disk(repo, &mut cache, &t.path, progress)? {
             None => Item {
                 artifact: Artifact::from_pointer(&t.path, &pointer),
                 tree: None,
                 on_disk: None,
                 note: Some("not checked out"),
             },
-            Some((is_dir, files)) => {
-                let current = current_ids(&cache, Some(&t.path), files, progress)?;
-                remember(&mut cache, &t.path, &current);
-                let now = pointer_for(&t.path, is_dir, &current)?;
+            Some((is_dir, current, now)) => {
                 let differs = now.id != pointer.id || now.kind != pointer.kind;
                 Item {
                     artifact: Artifact::from_pointer(&t.path, &now),
@@ -280,7 +276,7 @@ fn in_workspace(
                     } else {
                         None
                     },
-                    on_disk: Some(abs),
+                    on_disk: Some(repo.abs(&t.path)),
                     note: differs.then_some("not added"),
                 }
             }

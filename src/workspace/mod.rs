@@ -201,6 +201,25 @@ pub(crate) fn remember(cache: &mut StatCache, prefix: &str, current: &[Current])
     }
 }
 
+/// The tracked path `rel` as it is on disk now: whether it is a directory,
+/// its files with their current ids (through the stat cache, which learns
+/// what had to be read), and the pointer it would get. `None` when it is
+/// absent.
+pub(crate) fn on_disk(
+    repo: &Repo,
+    cache: &mut StatCache,
+    rel: &str,
+    progress: &dyn Progress,
+) -> Result<Option<(bool, Vec<Current>, Pointer)>> {
+    let Some((is_dir, files)) = scanned_files(walk::scan(&repo.abs(rel), repo.root())?) else {
+        return Ok(None);
+    };
+    let current = current_ids(cache, Some(rel), files, progress)?;
+    remember(cache, rel, &current);
+    let now = pointer_for(rel, is_dir, &current)?;
+    Ok(Some((is_dir, current, now)))
+}
+
 /// The stat cache key of a file `rel` below the tracked path `prefix`.
 pub(crate) fn cache_key(prefix: &str, rel: &str) -> String {
     if rel.is_empty() {

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::walk;
-use super::{current_ids, pointer_for, remember, scanned_files, Current, Tracked};
+use super::{on_disk, Current, Tracked};
 use crate::error::Result;
 use crate::id::Id;
 use crate::pointer::{Pointer, PointerKind};
@@ -84,8 +83,7 @@ fn one(
     progress: &dyn Progress,
 ) -> Result<PointerStatus> {
     let store = repo.store();
-    let scanned = walk::scan(&repo.abs(rel), repo.root())?;
-    let Some((is_dir, files)) = scanned_files(scanned) else {
+    let Some((is_dir, current, now)) = on_disk(repo, cache, rel, progress)? else {
         return Ok(PointerStatus {
             state: State::Missing,
             in_cache: in_cache(store, pointer, None),
@@ -93,9 +91,6 @@ fn one(
             changes: None,
         });
     };
-    let current = current_ids(cache, Some(rel), files, progress)?;
-    remember(cache, rel, &current);
-    let now = pointer_for(rel, is_dir, &current)?;
     let unchanged = now.id == pointer.id && now.kind == pointer.kind;
     let state = if unchanged {
         State::Unchanged
