@@ -117,6 +117,9 @@ pub enum Error {
     #[error("object {id} is not in the local store")]
     ObjectMissing { id: String },
 
+    #[error("the store at {} is in format `{found}`, which this rvc does not know (it reads formats 1 and 2)", path.display())]
+    StoreFormat { path: PathBuf, found: String },
+
     #[error("object {id} is corrupt: {problem}")]
     ObjectCorrupt {
         id: String,
@@ -245,6 +248,7 @@ impl Error {
             Error::Git { .. } => "git",
             Error::Refused { .. } => "refused",
             Error::ObjectMissing { .. } => "object_missing",
+            Error::StoreFormat { .. } => "store_format",
             Error::ObjectCorrupt { .. } => "object_corrupt",
             Error::UnknownId { .. } => "unknown_id",
             Error::AmbiguousId { .. } => "ambiguous_id",
@@ -293,7 +297,8 @@ impl Error {
             | Error::NotTracked { path }
             | Error::DestinationExists { path }
             | Error::InsideTracked { path, .. }
-            | Error::TrackedByGit { path, .. } => p(path),
+            | Error::TrackedByGit { path, .. }
+            | Error::StoreFormat { path, .. } => p(path),
             Error::NotARepo { start } => p(start),
             Error::Input { path, .. } | Error::RunExists { path, .. } => Some(path.clone()),
             Error::Tree { id, .. }
@@ -351,6 +356,9 @@ impl Error {
                 "restore the pointer from git (`git checkout -- FILE`) or re-create it with `rvc add`".into()
             }
             Error::Config { .. } => "fix the file by hand; the format is described in docs/format.md".into(),
+            Error::StoreFormat { .. } => {
+                "a newer rvc wrote to this store; upgrade rvc (`cargo install` or `pip install -U rvc`)".into()
+            }
             Error::Tree { .. } | Error::Manifest { .. } | Error::ObjectCorrupt { .. } => {
                 "the store is damaged; re-add the data or fetch it again from a remote".into()
             }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{b3, noise, stderr, stdout, verify_store, Workspace};
+use common::{b3, bf16_weights, noise, safetensors, stderr, stdout, verify_store, Workspace};
 use predicates::prelude::*;
 
 /// A fake checkpoint: a frozen part shared by every save, then a part that
@@ -459,4 +459,163 @@ fn regression_gc_keeps_referenced_packed_chunks() {
     ws.rvc(&["checkout"]).assert().success();
     assert_eq!(ws.read("data/a.csv"), b"v2\n");
     verify_store(&ws.path(".rvc/cache"));
+}
+
+/// A checkpoint as bias or norm tuning leaves it: large frozen weight
+/// matrices with small trained tensors between them, in safetensors.
+fn tuned_checkpoint(layers: usize, step: u64) -> (Vec<u8>, usize) {
+    let mut tensors: Vec<(String, &str, Vec<u8>)> = Vec::new();
+    for l in 0..layers {
+        tensors.push((
+            format!("layers.{l:02}.attn.weight"),
+            "BF16",
+            bf16_weights(600_000, l as u64),
+        ));
+        tensors.push((
+            format!("layers.{l:02}.attn.bias"),
+            "BF16",
+            bf16_weights(2048, 1000 * step + l as u64),
+        ));
+        tensors.push((
+            format!("layers.{l:02}.norm.weight"),
+            "F32",
+            noise(4096, 5000 * step + l as u64),
+        ));
+    }
+    let trained: usize = tensors
+        .iter()
+        .filter(|t| !t.0.ends_with("attn.weight"))
+        .map(|t| t.2.len())
+        .sum();
+    let refs: Vec<(&str, &str, &[u8])> = tensors
+        .iter()
+        .map(|(n, d, b)| (n.as_str(), *d, &b[..]))
+        .collect();
+    (safetensors(&refs), trained)
+}
+
+#[test]
+fn small_trained_tensors_between_frozen_ones_cost_only_their_own_bytes() {
+    let ws = Workspace::new();
+    let (first, _) = tuned_checkpoint(8, 1);
+    let (second, trained) = tuned_checkpoint(8, 2);
+    ws.write("ckpt-1/model.safetensors", &first);
+    ws.write("ckpt-2/model.safetensors", &second);
+    ws.rvc(&["add", "ckpt-1"]).assert().success();
+    let before = ws.json(&["du"]);
+    let added = ws.json(&["add", "ckpt-2"]);
+    let new_bytes = added["stored"]["new_bytes"].as_u64().unwrap();
+    // The changed tensors (8 x 8 KiB) plus the header, the chunk list and
+    // the tree: nowhere near the 1 MiB a content-defined chunk would cost
+    // for every changed tensor.
+    assert!(
+        new_bytes < trained as u64 + 40_000,
+        "{new_bytes} new bytes for {trained} trained: {added}"
+    );
+    // The small pieces went into a pack, not into files of their own.
+    let loose_before = before["store_objects"].as_u64().unwrap();
+    let du = ws.json(&["du"]);
+    assert!(
+        du["store_objects"].as_u64().unwrap() - loose_before < 40,
+        "{du}"
+    );
+    // bf16 weights are stored as planes: well under 0.85 of their size.
+    let ckpt1 = &du["pointers"][0];
+    assert!(ckpt1["compression"].as_f64().unwrap() > 1.3, "{du}");
+    assert!(du["dedup"].as_f64().unwrap() > 1.9, "{du}");
+    assert!(verify_store(&ws.path(".rvc/cache")) > 0);
+    ws.rvc(&["fsck"]).assert().success();
+
+    // File ids are b3sum, and both come back byte for byte.
+    assert_eq!(ws.json(&["ls", "ckpt-2"])["files"][0]["id"], b3(&second));
+    std::fs::remove_dir_all(ws.path("ckpt-1")).unwrap();
+    std::fs::remove_dir_all(ws.path("ckpt-2")).unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(ws.read("ckpt-1/model.safetensors") == first);
+    assert!(ws.read("ckpt-2/model.safetensors") == second);
+}
+
+#[test]
+fn a_model_saved_with_its_tensors_in_another_order_shares_every_tensor() {
+    let ws = Workspace::new();
+    let tensors: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| (format!("t{i}"), bf16_weights(500_000 + i * 1000, i as u64)))
+        .collect();
+    let as_file = |order: &[usize]| {
+        let refs: Vec<(&str, &str, &[u8])> = order
+            .iter()
+            .map(|&i| (tensors[i].0.as_str(), "BF16", &tensors[i].1[..]))
+            .collect();
+        safetensors(&refs)
+    };
+    let a = as_file(&[0, 1, 2, 3, 4, 5]);
+    let b = as_file(&[5, 3, 1, 0, 4, 2]);
+    ws.write("a.safetensors", &a);
+    ws.write("b.safetensors", &b);
+    ws.rvc(&["add", "a.safetensors"]).assert().success();
+    let added = ws.json(&["add", "b.safetensors"]);
+    let new_bytes = added["stored"]["new_bytes"].as_u64().unwrap();
+    assert!(new_bytes < 4096, "{new_bytes}: {added}");
+    std::fs::remove_file(ws.path("b.safetensors")).unwrap();
+    ws.rvc(&["checkout", "b.safetensors.rvc"])
+        .assert()
+        .success();
+    assert!(ws.read("b.safetensors") == b);
+}
+
+/// Copy the store written before format 2 (tests/fixtures/store-v1) into a
+/// fresh repository.
+fn old_store() -> Workspace {
+    let ws = Workspace::bare();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v1");
+    let status = std::process::Command::new("cp")
+        .args(["-r", "--no-preserve=mode"])
+        .arg(fixture.join("."))
+        .arg(ws.root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::rename(ws.path("cache"), ws.path(".rvc/cache")).unwrap();
+    ws.git(&["init", "-q"]);
+    ws
+}
+
+#[test]
+fn a_store_written_before_format_2_stays_readable() {
+    let ws = old_store();
+    assert!(!ws.path(".rvc/cache/format").exists());
+    ws.rvc(&["checkout"]).assert().success();
+    let expected = String::from_utf8(ws.read("expected.b3")).unwrap();
+    for line in expected.lines() {
+        let (sum, path) = line.split_once("  ").unwrap();
+        assert_eq!(b3(&ws.read(path)), sum, "{path}");
+    }
+    ws.rvc(&["fsck"]).assert().success();
+    assert_eq!(ws.read(".rvc/cache/format"), b"rvc store 2\n");
+
+    // New content goes into the same store in the new format, beside the old.
+    let (model, _) = tuned_checkpoint(4, 1);
+    ws.write("model.safetensors", &model);
+    ws.rvc(&["add", "model.safetensors"]).assert().success();
+    ws.rvc(&["fsck"]).assert().success();
+    assert!(verify_store(&ws.path(".rvc/cache")) > 0);
+    std::fs::remove_file(ws.path("model.log")).unwrap();
+    std::fs::remove_file(ws.path("model.safetensors")).unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(ws.read("model.safetensors") == model);
+    assert!(expected.contains(&b3(&ws.read("model.log"))));
+}
+
+#[test]
+fn a_store_in_a_format_from_a_newer_rvc_is_refused() {
+    let ws = old_store();
+    std::fs::write(ws.path(".rvc/cache/format"), "rvc store 3\n").unwrap();
+    let out = ws.rvc(&["checkout"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".rvc/cache") && err.contains("`rvc store 3`") && err.contains("upgrade rvc"),
+        "{err}"
+    );
+    assert!(!ws.path("model.log").exists());
 }

@@ -20,26 +20,45 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         print_json(&r);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:>10}  {:>10}  {:>7}  path", "logical", "stored", "ratio");
+    println!(
+        "{:>10}  {:>10}  {:>10}  {:>6}  {:>8}  {:>6}  path",
+        "logical", "unique", "stored", "dedup", "compress", "total"
+    );
+    let row = |logical, unique, stored, dedup, compression, total, what: &str| {
+        println!(
+            "{:>10}  {:>10}  {:>10}  {:>6}  {:>8}  {:>6}  {what}",
+            bytes(logical),
+            bytes(unique),
+            bytes(stored),
+            ratio(dedup),
+            ratio(compression),
+            ratio(total),
+        )
+    };
     for p in &r.pointers {
         let missing = if p.missing > 0 {
             format!("  ({} missing)", p.missing)
         } else {
             String::new()
         };
-        println!(
-            "{:>10}  {:>10}  {:>7}  {}{missing}",
-            bytes(p.logical),
-            bytes(p.stored),
-            ratio(p.ratio),
-            p.pointer_file
+        row(
+            p.logical,
+            p.unique,
+            p.stored,
+            p.dedup,
+            p.compression,
+            p.ratio,
+            &format!("{}{missing}", p.pointer_file),
         );
     }
-    println!(
-        "{:>10}  {:>10}  {:>7}  total (objects shared between paths counted once)",
-        bytes(r.logical),
-        bytes(r.stored),
-        ratio(r.ratio)
+    row(
+        r.logical,
+        r.unique,
+        r.stored,
+        r.dedup,
+        r.compression,
+        r.ratio,
+        "total (objects shared between paths counted once)",
     );
     println!(
         "store: {} in {}; {} in {} unreferenced (`rvc gc` removes them)",

@@ -1,7 +1,9 @@
 //! `du`: how much the tracked data takes, before and after dedup and
 //! compression.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use super::roots::{self, Keep};
 use crate::error::Result;
@@ -14,9 +16,17 @@ pub struct PointerUsage {
     pub pointer_file: String,
     /// Bytes of the tracked content, as files.
     pub logical: u64,
-    /// Bytes on disk of the objects it needs (each counted once).
+    /// Bytes of the distinct chunks it needs, before compression: what
+    /// is left after dedup.
+    pub unique: u64,
+    /// Bytes on disk of the objects it needs (each counted once), chunk
+    /// lists and tree listings included.
     pub stored: u64,
-    /// `logical / stored`; `None` when nothing is stored.
+    /// `logical / unique`: what dedup saves.
+    pub dedup: Option<f64>,
+    /// `unique / stored`: what compression saves (net of the metadata).
+    pub compression: Option<f64>,
+    /// `logical / stored`, the two together; `None` when nothing is stored.
     pub ratio: Option<f64>,
     /// Objects it needs that the store lacks.
     pub missing: usize,
@@ -28,8 +38,12 @@ pub struct DuReport {
     pub pointers: Vec<PointerUsage>,
     /// Sum of the pointers' logical bytes.
     pub logical: u64,
+    /// Bytes of every distinct chunk some pointer needs, before compression.
+    pub unique: u64,
     /// Bytes on disk of every object some pointer needs, each once.
     pub stored: u64,
+    pub dedup: Option<f64>,
+    pub compression: Option<f64>,
     pub ratio: Option<f64>,
     /// Everything in the store, referenced or not.
     pub store_objects: u64,
@@ -48,26 +62,45 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
     let _lock = repo.lock(false)?;
     let store = repo.store();
     let keep: Vec<Keep> = roots::workspace(repo)?;
+    let reaches: Vec<_> = keep.iter().map(|k| store.reachable([k.root()])).collect();
+    // The decoded size of every chunk needed, from its header.
+    let chunks: HashSet<ObjectRef> = reaches
+        .iter()
+        .flat_map(|r| r.present.keys())
+        .filter(|o| o.area == Area::Chunk)
+        .copied()
+        .collect();
+    let decoded: HashMap<ObjectRef, u64> = chunks
+        .into_par_iter()
+        .map(|o| Ok((o, store.chunk_size(&o.id)?.unwrap_or(0))))
+        .collect::<Result<_>>()?;
+    let unique_of = |objects: &mut dyn Iterator<Item = &ObjectRef>| -> u64 {
+        objects.filter_map(|o| decoded.get(o)).sum()
+    };
     let mut pointers = Vec::new();
     let mut all: HashSet<ObjectRef> = HashSet::new();
     let mut stored = 0;
-    for k in &keep {
-        let reach = store.reachable([k.root()]);
+    for (k, reach) in keep.iter().zip(&reaches) {
         let bytes = reach.stored_bytes();
         for (o, size) in &reach.present {
             if all.insert(*o) {
                 stored += size;
             }
         }
+        let unique = unique_of(&mut reach.present.keys());
         pointers.push(PointerUsage {
             pointer_file: k.source.clone(),
             logical: k.logical,
+            unique,
             stored: bytes,
+            dedup: ratio(k.logical, unique),
+            compression: ratio(unique, bytes),
             ratio: ratio(k.logical, bytes),
             missing: reach.missing.len(),
         });
     }
     let logical = keep.iter().map(|k| k.logical).sum();
+    let unique = unique_of(&mut all.iter());
     let mut store_objects = 0;
     let mut store_bytes = 0;
     let mut unreferenced_objects = 0;
@@ -85,7 +118,10 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
     Ok(DuReport {
         pointers,
         logical,
+        unique,
         stored,
+        dedup: ratio(logical, unique),
+        compression: ratio(unique, stored),
         ratio: ratio(logical, stored),
         store_objects,
         store_bytes,

@@ -30,6 +30,7 @@ pub mod chunk;
 pub mod manifest;
 mod pack;
 mod read;
+pub mod tensors;
 mod write;
 
 pub use write::{Batch, BatchStats};
@@ -149,6 +150,7 @@ impl Store {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).at("create directory", &dir)?;
         }
+        check_format(root)?;
         Ok(Store {
             root: root.to_path_buf(),
             packs: Default::default(),
@@ -627,6 +629,48 @@ pub fn is_temp_name(name: &str) -> bool {
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     };
     matches!(parts.as_slice(), [pid, n, t] if digits(pid) && digits(n) && hex(t))
+}
+
+/// The store format this rvc writes: 2 adds planes chunks (kind 2) and
+/// tensor-aware cutting to format 1, whose stores have no `format` file.
+pub const FORMAT: u32 = 2;
+const FORMAT_FILE: &str = "format";
+
+/// Check the store's `format` file, and write it when it is missing (a
+/// new store, or one written by rvc before format 2). A store in a format
+/// this rvc does not know is refused before anything is read or written.
+fn check_format(root: &Path) -> Result<()> {
+    let path = root.join(FORMAT_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let found = text.trim();
+            match found.strip_prefix("rvc store ").map(str::parse::<u32>) {
+                Some(Ok(v)) if (1..=FORMAT).contains(&v) => Ok(()),
+                _ => Err(Error::StoreFormat {
+                    path: root.to_path_buf(),
+                    found: found.chars().take(40).collect(),
+                }),
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // Written through a temporary file, so that a reader never
+            // sees it half-written; two writers write the same bytes.
+            let (tmp, mut f) = create_temp(&root.join("tmp"), 0o444)?;
+            let guard = TempGuard(Some(tmp.clone()));
+            io::Write::write_all(&mut f, format!("rvc store {FORMAT}\n").as_bytes())
+                .at("write", &tmp)?;
+            f.sync_all().at("sync", &tmp)?;
+            fs::rename(&tmp, &path).at("move into place", &path)?;
+            guard.disarm();
+            Ok(())
+        }
+        Err(source) => Err(Error::Io {
+            op: "read",
+            path,
+            source,
+        }),
+    }
 }
 
 pub(crate) use read::TempGuard;

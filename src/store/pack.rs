@@ -31,7 +31,8 @@ const IDX_MAGIC: &[u8; 8] = b"RVCIDX01";
 const ENTRY: usize = 32 + 8 + 4;
 /// A pack is closed and a new one started past this size.
 pub(crate) const PACK_MAX: u64 = 256 << 20;
-/// Only chunks of whole files, encoded to at most this size, are packed.
+/// Only chunks encoded to at most this size are packed (see
+/// `Batch::put_chunk` for which ones).
 pub(crate) const OBJECT_MAX: usize = 1 << 20;
 
 /// Where one packed object lives.
@@ -89,9 +90,15 @@ impl PackSet {
 
     /// Read the stored (encoded) bytes of a packed object.
     pub fn read(&self, loc: Location) -> Result<Vec<u8>> {
+        self.read_head(loc, loc.len as usize)
+    }
+
+    /// Read the first `max` stored bytes of a packed object (fewer if it
+    /// is shorter).
+    pub fn read_head(&self, loc: Location, max: usize) -> Result<Vec<u8>> {
         let path = &self.packs[loc.pack as usize];
         let f = File::open(path).at("open", path)?;
-        let mut buf = vec![0u8; loc.len as usize];
+        let mut buf = vec![0u8; (loc.len as usize).min(max)];
         f.read_exact_at(&mut buf, loc.offset).at("read", path)?;
         Ok(buf)
     }

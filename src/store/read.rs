@@ -198,33 +198,43 @@ impl Store {
 
     /// The size of the stored file `id`.
     pub fn file_size(&self, id: &Id) -> Result<u64> {
-        let packs = self.packset();
-        if let Some(loc) = packs.objects.get(id) {
-            let stored = packs.read(*loc)?;
-            return chunk::decoded_size(&stored, stored.len() as u64).ok_or_else(|| {
-                Error::ObjectCorrupt {
-                    id: id.to_hex(),
-                    problem: "its header cannot be read".into(),
-                }
-            });
-        }
-        let path = self.path_of(ObjectRef {
-            area: Area::Chunk,
-            id: *id,
-        });
-        if let Ok(mut f) = File::open(&path) {
-            let len = f.metadata().at("stat", &path)?.len();
-            let mut head = [0u8; 32];
-            let n = f.read(&mut head).at("read", &path)?;
-            return chunk::decoded_size(&head[..n], len).ok_or_else(|| Error::ObjectCorrupt {
-                id: id.to_hex(),
-                problem: "its header cannot be read".into(),
-            });
+        if let Some(size) = self.chunk_size(id)? {
+            return Ok(size);
         }
         match self.manifest(id)? {
             Some(m) => Ok(m.size()),
             None => Err(Error::ObjectMissing { id: id.to_hex() }),
         }
+    }
+
+    /// The decoded size of the chunk `id`, from its header alone, or
+    /// `None` when the store does not hold it.
+    pub fn chunk_size(&self, id: &Id) -> Result<Option<u64>> {
+        const HEAD: usize = 32;
+        let unreadable = || Error::ObjectCorrupt {
+            id: id.to_hex(),
+            problem: "its header cannot be read".into(),
+        };
+        let packs = self.packset();
+        if let Some(loc) = packs.objects.get(id) {
+            let head = packs.read_head(*loc, HEAD)?;
+            return chunk::decoded_size(&head, u64::from(loc.len))
+                .map(Some)
+                .ok_or_else(unreadable);
+        }
+        let path = self.path_of(ObjectRef {
+            area: Area::Chunk,
+            id: *id,
+        });
+        let Ok(mut f) = File::open(&path) else {
+            return Ok(None);
+        };
+        let len = f.metadata().at("stat", &path)?.len();
+        let mut head = [0u8; HEAD];
+        let n = f.read(&mut head).at("read", &path)?;
+        chunk::decoded_size(&head[..n], len)
+            .map(Some)
+            .ok_or_else(unreadable)
     }
 
     /// Write the file `id` to `dest`, atomically and verified: every chunk

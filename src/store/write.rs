@@ -10,10 +10,11 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::chunk::{self, Content};
 use super::manifest::{Manifest, Piece};
 use super::pack::{self, PackWriter};
 use super::read::TempGuard;
-use super::{chunk, Area, ObjectRef, Store, TEMP_PREFIX};
+use super::{Area, ObjectRef, Store, TEMP_PREFIX};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{self, FileDigest};
 use crate::id::Id;
@@ -75,7 +76,7 @@ impl<'s> Batch<'s> {
         let digest = if len <= chunk::WHOLE_FILE_MAX {
             let data = hash::read_all(&file, len, src)?;
             let digest = hash::digest_bytes(&data, &name, src)?;
-            self.put_chunk(&digest.id, &data, true)?;
+            self.put_chunk(&digest.id, &data, Content::WholeFile)?;
             digest
         } else {
             match (hash::row_format(&name), crate::mmap::map(&file, len)) {
@@ -104,7 +105,7 @@ impl<'s> Batch<'s> {
         use std::sync::Arc;
 
         let data: &[u8] = map;
-        let (to_workers, from_producer) = sync_channel::<(usize, Arc<Vec<u8>>)>(8);
+        let (to_workers, from_producer) = sync_channel::<(usize, Content, Arc<Vec<u8>>)>(8);
         let (to_hasher, hasher_rx) = sync_channel::<Arc<Vec<u8>>>(8);
         let (pieces, file_id) = std::thread::scope(|s| {
             let hasher = s.spawn(move || {
@@ -115,7 +116,7 @@ impl<'s> Batch<'s> {
                 Id::from(h.finalize())
             });
             s.spawn(move || {
-                for (offset, length) in chunk::cut(data) {
+                for (offset, length, width) in chunk::cut_file(data) {
                     // Stop cutting on Ctrl-C; the chunks sent so far are
                     // still stored, so a re-run skips them.
                     if crate::interrupt::requested() {
@@ -124,7 +125,7 @@ impl<'s> Batch<'s> {
                     let buf = Arc::new(data[offset..offset + length].to_vec());
                     crate::mmap::release_before(map, offset + length);
                     if to_hasher.send(buf.clone()).is_err()
-                        || to_workers.send((offset, buf)).is_err()
+                        || to_workers.send((offset, content_of(width), buf)).is_err()
                     {
                         break;
                     }
@@ -133,9 +134,9 @@ impl<'s> Batch<'s> {
             let pieces: Result<Vec<(usize, Piece)>> = from_producer
                 .into_iter()
                 .par_bridge()
-                .map(|(offset, buf)| {
+                .map(|(offset, content, buf)| {
                     let id = hash::hash_bytes(&buf);
-                    self.put_chunk(&id, &buf, false)?;
+                    self.put_chunk(&id, &buf, content)?;
                     Ok((
                         offset,
                         Piece {
@@ -203,13 +204,13 @@ impl<'s> Batch<'s> {
     /// Cut private bytes whose file id is `id` into chunks, store them on
     /// all cores, and stage the manifest that lists them.
     fn put_pieces(&self, id: &Id, data: &[u8]) -> Result<()> {
-        let mut pieces: Vec<(usize, Piece)> = chunk::cut(data)
-            .par_bridge()
-            .map(|(offset, length)| {
+        let mut pieces: Vec<(usize, Piece)> = chunk::cut_file(data)
+            .into_par_iter()
+            .map(|(offset, length, width)| {
                 crate::interrupt::check()?;
                 let bytes = &data[offset..offset + length];
                 let chunk_id = hash::hash_bytes(bytes);
-                self.put_chunk(&chunk_id, bytes, false)?;
+                self.put_chunk(&chunk_id, bytes, content_of(width))?;
                 Ok((
                     offset,
                     Piece {
@@ -226,8 +227,12 @@ impl<'s> Batch<'s> {
         self.stage(Area::Manifest, id, &manifest.encode())
     }
 
-    /// Store one chunk whose id is `id`, unless it is already stored.
-    fn put_chunk(&self, id: &Id, data: &[u8], whole_file: bool) -> Result<()> {
+    /// Store one chunk whose id is `id`, unless it is already stored. A
+    /// whole small file goes into a pack, and so does a piece of a large
+    /// file shorter than a content-defined chunk can be (a small tensor,
+    /// a header, a file's tail), so that tensor boundaries do not turn into
+    /// thousands of tiny files. Other pieces are loose.
+    fn put_chunk(&self, id: &Id, data: &[u8], content: Content) -> Result<()> {
         let o = ObjectRef {
             area: Area::Chunk,
             id: *id,
@@ -235,8 +240,10 @@ impl<'s> Batch<'s> {
         if self.store.has_chunk(id) || !self.claim(o) {
             return Ok(());
         }
-        let encoded = chunk::encode(data, whole_file);
-        if !whole_file || encoded.len() > pack::OBJECT_MAX {
+        let encoded = chunk::encode(data, content);
+        let packed = (content == Content::WholeFile || data.len() < chunk::MIN)
+            && encoded.len() <= pack::OBJECT_MAX;
+        if !packed {
             return self.stage(Area::Chunk, id, &encoded);
         }
         self.append_to_pack(id, &encoded)
@@ -267,7 +274,7 @@ impl<'s> Batch<'s> {
     pub fn put_bytes(&self, data: &[u8]) -> Result<Id> {
         let id = hash::hash_bytes(data);
         if data.len() as u64 <= chunk::WHOLE_FILE_MAX {
-            self.put_chunk(&id, data, true)?;
+            self.put_chunk(&id, data, Content::WholeFile)?;
         } else if !self.store.contains(&id)
             && self.claim(ObjectRef {
                 area: Area::Manifest,
@@ -440,6 +447,12 @@ impl Drop for Batch<'_> {
             let _ = fs::remove_file(&w.path);
         }
     }
+}
+
+/// How a piece of a large file is encoded: as numbers of the width its
+/// tensor file gives, or as bytes of unknown content.
+fn content_of(width: Option<u8>) -> Content {
+    width.map_or(Content::Piece, Content::Numbers)
 }
 
 /// Start writing `f`'s data to disk now, without waiting for it, so that

@@ -141,14 +141,97 @@ pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Decode a stored chunk (1 header byte, then raw or zstd bytes),
-/// independently of rvc's own code.
+/// Decode a stored chunk (1 header byte, then raw, zstd or planes),
+/// independently of rvc's own code, from the layout in docs/format.md.
 pub fn decode_chunk(stored: &[u8]) -> Vec<u8> {
     match stored.split_first() {
         Some((0, rest)) => rest.to_vec(),
         Some((1, rest)) => zstd::decode_all(rest).expect("a valid zstd frame"),
+        Some((2, rest)) => {
+            let width = rest[0] as usize;
+            assert!(width == 2 || width == 4, "width {width}");
+            let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+            let n = len / width;
+            let mut at = 5;
+            let mut planes = Vec::new();
+            for _ in 0..width {
+                let mode = rest[at];
+                let size = u32::from_le_bytes(rest[at + 1..at + 5].try_into().unwrap()) as usize;
+                let bytes = &rest[at + 5..at + 5 + size];
+                at += 5 + size;
+                let plane = match mode {
+                    0 => bytes.to_vec(),
+                    1 => zstd::decode_all(bytes).expect("a valid zstd frame"),
+                    m => panic!("bad plane mode {m}"),
+                };
+                assert_eq!(plane.len(), n);
+                planes.push(plane);
+            }
+            let mut out = Vec::with_capacity(len);
+            for i in 0..n {
+                // The planes hold the number rotated left by one bit, most
+                // significant byte first.
+                let mut v: u64 = 0;
+                for p in &planes {
+                    v = (v << 8) | p[i] as u64;
+                }
+                let bits = 8 * width as u32;
+                let v = (v >> 1) | ((v & 1) << (bits - 1));
+                out.extend_from_slice(&v.to_le_bytes()[..width]);
+            }
+            out.extend_from_slice(&rest[at..]);
+            assert_eq!(out.len(), len);
+            out
+        }
         other => panic!("bad chunk header {:?}", other.map(|o| o.0)),
     }
+}
+
+/// A safetensors file holding `tensors` (name, dtype, bytes) in the order
+/// given, written as the safetensors library lays it out.
+pub fn safetensors(tensors: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    header.insert("__metadata__".into(), serde_json::json!({"format": "pt"}));
+    let mut offset = 0;
+    for (name, dtype, data) in tensors {
+        let width = if *dtype == "F32" { 4 } else { 2 };
+        header.insert(
+            name.to_string(),
+            serde_json::json!({
+                "dtype": dtype,
+                "shape": [data.len() / width],
+                "data_offsets": [offset, offset + data.len()],
+            }),
+        );
+        offset += data.len();
+    }
+    let mut h = serde_json::to_vec(&header).unwrap();
+    while !h.len().is_multiple_of(8) {
+        h.push(b' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&h);
+    for (_, _, data) in tensors {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+/// `n` bf16 numbers like trained weights (about normal, sd 0.02).
+pub fn bf16_weights(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .flat_map(|_| {
+            let v = ((next() + next() + next() + next()) - 2.0) * 0.035;
+            (((v as f32).to_bits() >> 16) as u16).to_le_bytes()
+        })
+        .collect()
 }
 
 /// The objects in a store's packs, read independently of rvc's code:
