@@ -9,7 +9,7 @@ secs=${1:-120}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(pointer_parse tree_parse id_parse digest_bytes statcache_load)
+    targets=(pointer_parse tree_parse id_parse digest_bytes statcache_load tfevents_read chunk_decode)
 fi
 # statcache_load and pointer_parse write a temp file per input: keep it in RAM.
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then

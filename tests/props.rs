@@ -189,3 +189,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Stored chunks are untrusted (a remote or another program may have
+    /// written them): a damaged planes object is refused or, if it still
+    /// decodes to its id, gives back exactly the original, never a panic.
+    #[test]
+    fn damaged_chunks_never_panic(
+        width in prop::sample::select(vec![2u8, 4]),
+        numbers in 0usize..3000,
+        tail in 0usize..4,
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        cut in any::<prop::sample::Index>(),
+        cut_it in any::<bool>(),
+    ) {
+        use rvc::store::chunk::{self, Content};
+        let mut data: Vec<u8> = (0..numbers * width as usize + tail)
+            .map(|i| if i % width as usize == width as usize - 1 { 0x3c } else { (i * 37 % 256) as u8 })
+            .collect();
+        let shift = tail.min(data.len());
+        data.rotate_left(shift);
+        let id = rvc::hash::hash_bytes(&data);
+        let mut stored = chunk::encode(&data, Content::Numbers(width));
+        prop_assert_eq!(chunk::decode(&stored, &id).unwrap(), data.clone());
+        for (at, x) in &flips {
+            let i = at.index(stored.len());
+            stored[i] ^= x;
+        }
+        if cut_it {
+            stored.truncate(cut.index(stored.len() + 1));
+        }
+        let _ = chunk::decoded_size(&stored[..stored.len().min(32)], stored.len() as u64);
+        if let Ok(back) = chunk::decode(&stored, &id) {
+            prop_assert_eq!(back, data);
+        }
+    }
+
+    /// Whatever a safetensors header claims, the cut points cover the file
+    /// exactly, in order, in pieces no larger than a chunk may be.
+    #[test]
+    fn any_tensor_header_cuts_the_file_exactly(
+        entries in prop::collection::vec(("[a-z]{1,3}", prop::sample::select(vec!["BF16", "F16", "F32", "I8", "X"]), 0u64..5000, 0u64..5000), 0..8),
+        body in 0usize..6000,
+        declared_extra in prop::sample::select(vec![0i64, 0, 0, 1, -1, 1 << 40]),
+    ) {
+        let mut header = serde_json::Map::new();
+        for (name, dtype, a, b) in &entries {
+            header.insert(name.clone(), serde_json::json!({"dtype": dtype, "shape": [1], "data_offsets": [a, b]}));
+        }
+        let h = serde_json::to_vec(&header).unwrap();
+        let declared = (h.len() as i64 + declared_extra).max(0) as u64;
+        let mut data = declared.to_le_bytes().to_vec();
+        data.extend_from_slice(&h);
+        data.extend((0..body).map(|i| i as u8));
+        let mut next = 0;
+        for (offset, len, _) in rvc::store::chunk::cut_file(&data) {
+            prop_assert_eq!(offset, next);
+            prop_assert!(len > 0 && len <= rvc::store::chunk::MAX);
+            next = offset + len;
+        }
+        prop_assert_eq!(next, data.len());
+    }
+}

@@ -672,6 +672,152 @@ def make_remote_index():
     return {"loose": loose, "packs": packs, "text": text, "rejects": rejects}
 
 
+# ---- chunk objects (docs/format.md, "Files and chunks") ------------------
+
+def weights(n, width, seed):
+    """n little-endian numbers like trained weights (about normal, sd 0.02),
+    as bf16 (width 2) or fp32 (width 4), from a seeded xorshift64."""
+    import struct
+    x = (seed * 0x9E3779B97F4A7C15 | 1) & (2**64 - 1)
+    out = bytearray()
+    for _ in range(n):
+        u = 0.0
+        for _ in range(4):
+            x ^= (x << 13) & (2**64 - 1)
+            x ^= x >> 7
+            x ^= (x << 17) & (2**64 - 1)
+            u += (x >> 11) / 2**53
+        f = struct.pack("<f", (u - 2.0) * 0.035)
+        out += f[2:] if width == 2 else f
+    return bytes(out)
+
+
+def planes_object(data, width, zstd_planes):
+    """Kind 2: every number rotated left by one bit, its bytes sent to the
+    planes from the most significant; each plane raw or one zstd frame; the
+    last len % width bytes raw after the planes."""
+    n = len(data) // width
+    bits = 8 * width
+    planes = [bytearray() for _ in range(width)]
+    for i in range(n):
+        v = int.from_bytes(data[i * width:(i + 1) * width], "little")
+        r = ((v << 1) | (v >> (bits - 1))) & ((1 << bits) - 1)
+        for k, b in enumerate(r.to_bytes(width, "big")):
+            planes[k].append(b)
+    out = bytearray([2, width]) + len(data).to_bytes(4, "little")
+    for k, plane in enumerate(planes):
+        if k in zstd_planes:
+            body = zstandard.ZstdCompressor(level=3).compress(bytes(plane))
+            out += bytes([1]) + len(body).to_bytes(4, "little") + body
+        else:
+            out += bytes([0]) + len(plane).to_bytes(4, "little") + plane
+    out += data[n * width:]
+    return bytes(out)
+
+
+def make_chunks(tools):
+    hexs = lambda b: b.hex()
+    objects = []
+
+    def add(name, data, stored, note):
+        tools.digest(data, file_id(data))
+        objects.append({"name": name, "note": note, "input": {"hex": hexs(data)},
+                        "id": file_id(data), "stored": hexs(stored)})
+
+    add("raw", b"hello\n", b"\x00hello\n", "kind 0: the bytes as they are")
+    text = b"step,loss\n" + b"".join(b"%d,0.5\n" % i for i in range(200))
+    add("zstd", text, b"\x01" + zstandard.ZstdCompressor(level=3).compress(text),
+        "kind 1: one zstd frame")
+    bf = weights(300, 2, 1)
+    add("planes bf16, exponents zstd, 1 trailing byte", bf + b"\x7f",
+        planes_object(bf + b"\x7f", 2, {0}),
+        "kind 2, width 2: plane 0 (exponents) is a zstd frame, plane 1 is raw")
+    add("planes bf16, both raw", bf[:64], planes_object(bf[:64], 2, set()),
+        "kind 2, width 2, no zstd at all: every byte of the object follows from the text")
+    f32 = weights(200, 4, 2)
+    add("planes fp32, 3 trailing bytes", f32 + b"abc", planes_object(f32 + b"abc", 4, {0, 1}),
+        "kind 2, width 4: planes 0 and 1 zstd, planes 2 and 3 raw")
+    zeros = bytes(4000)
+    add("planes fp32 of zeros", zeros, planes_object(zeros, 4, {0, 1, 2, 3}), "kind 2, every plane zstd")
+    add("planes, one trailing byte only", b"\x05", planes_object(b"\x05", 2, set()),
+        "kind 2 with no whole number: two empty raw planes, then the byte")
+    # A number whose rotation matters: sign bit set, exponent 0x80.
+    neg = bytes.fromhex("0080") + bytes.fromhex("01c0")
+    add("planes, sign bits", neg, planes_object(neg, 2, set()),
+        "0x8000 -> rotated 0x0001 (planes 00 / 01); 0xc001 -> 0x8003 (80 / 03)")
+
+    good = planes_object(bf, 2, {0})
+    ok_id = file_id(bf)
+    rejects = []
+
+    def reject(name, stored):
+        rejects.append({"name": name, "id": ok_id, "stored": hexs(stored)})
+
+    reject("unknown kind 3", b"\x03" + good[1:])
+    reject("width 3", good[:1] + b"\x03" + good[2:])
+    reject("width 8", good[:1] + b"\x08" + good[2:])
+    reject("length over 16 MiB", good[:2] + (16 * 2**20 + 2).to_bytes(4, "little") + good[6:])
+    reject("length one more than the planes hold", good[:2] + (len(bf) + 1).to_bytes(4, "little") + good[6:])
+    reject("one byte too many after the planes", good + b"\x00")
+    reject("cut short", good[:-1])
+    reject("plane 0 has an unknown mode", good[:6] + b"\x02" + good[7:])
+    reject("plane 0 longer than the object", good[:7] + (2**32 - 1).to_bytes(4, "little") + good[11:])
+    raw2 = planes_object(bf, 2, set())
+    reject("raw plane 1 one byte short", raw2[:-1])
+    reject("no planes at all", good[:6])
+    reject("empty object", b"")
+
+    # Cut points of tensor files: the header, every tensor, gaps, a tail.
+    def st(entries, body, meta=True):
+        header = {"__metadata__": {"format": "pt"}} if meta else {}
+        for name, dtype, b, e in entries:
+            header[name] = {"dtype": dtype, "shape": [e - b], "data_offsets": [b, e]}
+        h = json.dumps(header, separators=(",", ":")).encode()
+        h += b" " * ((8 - len(h) % 8) % 8)
+        return len(h).to_bytes(8, "little") + h + body
+
+    widths = {"BF16": 2, "F16": 2, "F32": 4}
+
+    def cuts_of(entries, data):
+        start = 8 + int.from_bytes(data[:8], "little")
+        out = [[0, start, None]]
+        cursor = start
+        for name, dtype, b, e in sorted(entries, key=lambda t: t[2]):
+            if start + b > cursor:
+                out.append([cursor, start + b - cursor, None])
+            if e > b:
+                out.append([start + b, e - b, widths.get(dtype)])
+            cursor = start + e
+        if cursor < len(data):
+            out.append([cursor, len(data) - cursor, None])
+        return out
+
+    cuts = []
+    layouts = [
+        ("three tensors in file order", [("a", "BF16", 0, 100), ("b", "F32", 100, 140), ("c", "I64", 140, 156)], 156),
+        ("listed out of order, a gap, an empty tensor, trailing bytes",
+         [("z", "F16", 40, 72), ("y", "BF16", 0, 32), ("e", "F32", 72, 72)], 80),
+    ]
+    for name, entries, size in layouts:
+        data = st(entries, bytes((i * 7) % 251 for i in range(size)))
+        cuts.append({"name": name, "input": {"hex": hexs(data)}, "cuts": cuts_of(entries, data)})
+    for name, data in [
+        ("not safetensors: one piece", b"plain bytes, no header" * 10),
+        ("a header length past the end: one piece", (10**6).to_bytes(8, "little") + b"{}"),
+        ("overlapping tensors: one piece",
+         st([("a", "F16", 0, 8), ("b", "F16", 4, 12)], bytes(12))),
+    ]:
+        cuts.append({"name": name, "input": {"hex": hexs(data)}, "cuts": [[0, len(data), None]]})
+    return {
+        "comment": "Chunk objects (kinds 0, 1, 2) and the cut points of tensor files, "
+                   "written from docs/format.md by tests/vectors/generate.py, not by rvc. "
+                   "zstd frames come from Python's zstandard; readers accept any valid frame.",
+        "objects": objects,
+        "rejects": rejects,
+        "tensor_cuts": cuts,
+    }
+
+
 def dump(obj):
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
 
@@ -691,6 +837,7 @@ def main():
             "trees.json": trees,
             "pointers.json": make_pointers(trees, rows),
             "remote_index.json": make_remote_index(),
+            "chunks.json": make_chunks(tools),
         }
     finally:
         tools.close()
