@@ -381,6 +381,8 @@ fn sigkill_during_add_at_many_points_leaves_a_clean_store() {
     ws.many_files("data", 1500);
     ws.write("data/ckpt-a.bin", noise(16 << 20, 11));
     ws.write("data/ckpt-b.bin", noise(16 << 20, 12));
+    // Tensors: small pieces into packs, planes chunks, a header chunk.
+    ws.write("data/model.safetensors", tuned_checkpoint(12, 1).0);
     ws.write("data/rows.csv", "id,text\r\n".repeat(600_000));
     for delay_ms in [1u64, 3, 8, 15, 25, 40, 60, 90, 130, 180, 250, 350, 500] {
         common::kill_after(ws.rvc_process(&["add", "data"]), delay_ms);
@@ -618,4 +620,142 @@ fn a_store_in_a_format_from_a_newer_rvc_is_refused() {
         "{err}"
     );
     assert!(!ws.path("model.log").exists());
+}
+
+/// A run whose output directory holds five Trainer checkpoints (steps 100
+/// to 500), the best being checkpoint-200, and a final file.
+fn run_with_checkpoints(ws: &Workspace, best: Option<&str>) {
+    for (i, step) in [100, 200, 300, 400, 500].into_iter().enumerate() {
+        let dir = format!("out/checkpoint-{step}");
+        ws.write(&format!("{dir}/model.bin"), noise(300_000, 40 + i as u64));
+        let state = match best {
+            Some(b) => format!("{{\"global_step\": {step}, \"best_model_checkpoint\": \"{b}\"}}"),
+            None => format!("{{\"global_step\": {step}}}"),
+        };
+        ws.write(&format!("{dir}/trainer_state.json"), state);
+    }
+    ws.write("out/final.txt", "done\n");
+    ws.rvc(&["lock", "run-1", "--output", "out"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn gc_keep_last_and_best_release_old_checkpoints_and_everything_stays_consistent() {
+    let ws = Workspace::new();
+    run_with_checkpoints(&ws, Some("out/checkpoint-200"));
+    let original: Vec<(String, Vec<u8>)> = [200, 400, 500]
+        .iter()
+        .map(|s| {
+            let p = format!("out/checkpoint-{s}/model.bin");
+            let b = ws.read(&p);
+            (p, b)
+        })
+        .collect();
+    let before = ws.json(&["du"])["store_bytes"].as_u64().unwrap();
+
+    // The dry run names what would go and deletes nothing.
+    let out = ws
+        .rvc(&["gc", "--keep-last", "2", "--keep-best", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "run-1: keeps checkpoint-500 (last), checkpoint-400 (last), checkpoint-200 (best)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("would release 2 checkpoints")
+            && text.contains("out/checkpoint-300, out/checkpoint-100"),
+        "{text}"
+    );
+    assert_eq!(ws.json(&["du"])["store_bytes"].as_u64().unwrap(), before);
+    assert!(!ws.path(".rvc/cache/released").exists());
+
+    let gc = ws.json(&["gc", "--keep-last", "2", "--keep-best"]);
+    let freed = gc["deleted_bytes"].as_u64().unwrap();
+    assert!(freed > 2 * 290_000, "{gc}");
+    let plan = &gc["retention"][0];
+    assert_eq!(plan["run"], "run-1");
+    assert_eq!(plan["best"], "out/checkpoint-200");
+    let released: Vec<&str> = plan["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kept_as"].as_array().unwrap().is_empty())
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(released, ["out/checkpoint-300", "out/checkpoint-100"]);
+
+    // The store is consistent: fsck passes, a plain gc finds nothing more,
+    // and du no longer counts the released checkpoints as missing.
+    ws.rvc(&["fsck"]).assert().success();
+    assert_eq!(ws.json(&["gc"])["deleted_bytes"], 0);
+    for p in ws.json(&["du"])["pointers"].as_array().unwrap() {
+        assert_eq!(p["missing"], 0, "{p}");
+    }
+
+    // Checking the run out restores what was kept and says what was not.
+    std::fs::remove_dir_all(ws.path("out")).unwrap();
+    let out = ws
+        .rvc(&["checkout", "run-1", "--outputs"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("not restored: 2 checkpoints released")
+            && text.contains("out/checkpoint-100"),
+        "{text}"
+    );
+    for (p, bytes) in &original {
+        assert!(ws.read(p) == *bytes, "{p}");
+    }
+    assert!(!ws.path("out/checkpoint-100").exists());
+    assert_eq!(ws.read("out/final.txt"), b"done\n");
+
+    // Releasing is remembered: a later, looser policy keeps what is left.
+    let gc = ws.json(&["gc", "--keep-last", "5"]);
+    assert_eq!(gc["deleted_bytes"], 0, "{gc}");
+    assert_eq!(
+        gc["retention"][0]["checkpoints"].as_array().unwrap().len(),
+        3
+    );
+}
+
+#[test]
+fn gc_keep_best_without_a_best_keeps_every_checkpoint() {
+    let ws = Workspace::new();
+    run_with_checkpoints(&ws, None);
+    let out = ws.rvc(&["gc", "--keep-best"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("note: no trainer_state.json names a best_model_checkpoint"),
+        "{text}"
+    );
+    assert!(!text.contains("released"), "{text}");
+    ws.rvc(&["fsck"]).assert().success();
+    std::fs::remove_dir_all(ws.path("out")).unwrap();
+    ws.rvc(&["checkout", "run-1", "--outputs"])
+        .assert()
+        .success();
+    assert!(ws.path("out/checkpoint-100/model.bin").is_file());
+}
+
+#[test]
+fn a_malformed_released_record_stops_gc_with_its_line() {
+    let ws = Workspace::new();
+    run_with_checkpoints(&ws, None);
+    std::fs::write(ws.path(".rvc/cache/released"), "not-an-id checkpoint-1/\n").unwrap();
+    let out = ws.rvc(&["gc"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("released:1") && err.contains("not a tree id"),
+        "{err}"
+    );
 }

@@ -76,6 +76,7 @@ pub(super) fn restore(
         total.unchanged += r.unchanged;
         total.kept.extend(r.kept);
         total.failed.extend(r.failed);
+        total.released.extend(r.released);
     }
     Ok(total)
 }
@@ -96,6 +97,13 @@ pub(super) fn render(r: &CheckoutReport) {
         plural(r.removed.len() as u64, "file", "files"),
         plural(r.unchanged, "file", "files"),
     );
+    if !r.released.is_empty() {
+        println!(
+            "not restored: {} released by `rvc gc --keep-last/--keep-best`: {}",
+            plural(r.released.len() as u64, "checkpoint", "checkpoints"),
+            r.released.join(", ")
+        );
+    }
     if !r.kept.is_empty() {
         eprintln!(
             "hint: {} kept to protect bytes that are not in the store; `rvc add` them first, or rerun with --force to discard them",

@@ -1,4 +1,4 @@
-//! `rvc gc [--dry-run] [--all-commits]`
+//! `rvc gc [--dry-run] [--all-commits] [--keep-last N] [--keep-best]`
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,6 +18,15 @@ pub struct Args {
     /// Run even when the store is outside this repository (and may be shared).
     #[arg(long)]
     force: bool,
+    /// Keep only the N latest checkpoints (`checkpoint-<step>` directories)
+    /// of each run's outputs; the others are released and their content
+    /// deleted unless something else uses it.
+    #[arg(long, value_name = "N")]
+    keep_last: Option<usize>,
+    /// Also keep the checkpoint trainer_state.json names as
+    /// best_model_checkpoint (alone: keep only that one).
+    #[arg(long)]
+    keep_best: bool,
     /// List every deleted object, not just the totals.
     #[arg(long, short = 'v')]
     verbose: bool,
@@ -32,6 +41,10 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         dry_run: args.dry_run,
         all_commits: args.all_commits,
         force: args.force,
+        retention: rvc::maintenance::retention::Policy {
+            keep_last: args.keep_last,
+            keep_best: args.keep_best,
+        },
     };
     let r = rvc::maintenance::gc(&repo, opts)?;
     for w in &r.warnings {
@@ -42,6 +55,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     let verb = if r.dry_run { "would delete" } else { "deleted" };
+    print_retention(&r, args.verbose);
     if args.verbose {
         for s in &r.deleted {
             println!(
@@ -118,4 +132,62 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         eprintln!("note: only what the workspace's pointers and runs reference was kept; use --all-commits to keep every version in git history");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Per run: the checkpoints kept, and those released (all of them with
+/// `--verbose`, else the first few).
+fn print_retention(r: &rvc::maintenance::GcReport, verbose: bool) {
+    const SHOWN: usize = 5;
+    let verb = if r.dry_run {
+        "would release"
+    } else {
+        "released"
+    };
+    for run in &r.retention {
+        let kept: Vec<String> = run
+            .checkpoints
+            .iter()
+            .filter(|c| !c.kept_as.is_empty())
+            .map(|c| format!("{} ({})", name_of(&c.path), c.kept_as.join(", ")))
+            .collect();
+        let released: Vec<_> = run.released().collect();
+        let freed: u64 = released.iter().map(|c| c.bytes).sum();
+        println!(
+            "{}: keeps {}",
+            run.run,
+            if kept.is_empty() {
+                "no checkpoint".into()
+            } else {
+                kept.join(", ")
+            }
+        );
+        if !released.is_empty() {
+            let shown = if verbose {
+                released.len()
+            } else {
+                SHOWN.min(released.len())
+            };
+            let mut names: Vec<String> = released[..shown].iter().map(|c| c.path.clone()).collect();
+            if shown < released.len() {
+                names.push(format!(
+                    "and {} more (-v lists them)",
+                    released.len() - shown
+                ));
+            }
+            println!(
+                "  {verb} {} ({} as files): {}",
+                plural(released.len() as u64, "checkpoint", "checkpoints"),
+                bytes(freed),
+                names.join(", ")
+            );
+        }
+        if let Some(note) = &run.note {
+            println!("  note: {note}");
+        }
+    }
+}
+
+/// The last component of a checkpoint's path.
+fn name_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -213,7 +213,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
     let store = repo.store();
     let mut by_source: Vec<(String, Vec<ObjectRef>)> = Vec::new();
     for k in roots {
-        let missing = store.reachable([k.root()]).missing;
+        let missing = crate::maintenance::roots::reach(store, std::slice::from_ref(k)).missing;
         if !missing.is_empty() {
             by_source.push((k.source.clone(), missing));
         }

@@ -62,7 +62,10 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
     let _lock = repo.lock(false)?;
     let store = repo.store();
     let keep: Vec<Keep> = roots::workspace(repo)?;
-    let reaches: Vec<_> = keep.iter().map(|k| store.reachable([k.root()])).collect();
+    let reaches: Vec<_> = keep
+        .iter()
+        .map(|k| roots::reach(store, std::slice::from_ref(k)))
+        .collect();
     // The decoded size of every chunk needed, from its header.
     let chunks: HashSet<ObjectRef> = reaches
         .iter()

@@ -144,7 +144,7 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
     let keep = roots::workspace(repo)?;
     let mut missing_files = HashSet::new();
     for k in &keep {
-        let reach = store.reachable([k.root()]);
+        let reach = roots::reach(store, std::slice::from_ref(k));
         missing_files.extend(reach.missing_files);
         for object in reach.missing {
             missing.lock().unwrap().push((object, k.source.clone()));

@@ -6,6 +6,7 @@
 //! holds the store's shared lock until its pointers are written, so an
 //! object being added is never swept.
 
+use super::retention;
 use super::roots::{self, Keep};
 use crate::error::{Error, Result};
 use crate::repo::Repo;
@@ -20,6 +21,8 @@ pub struct GcOptions {
     pub all_commits: bool,
     /// Run even though the store is shared with other repositories.
     pub force: bool,
+    /// Which checkpoints of runs' outputs to keep (all, when inactive).
+    pub retention: super::retention::Policy,
 }
 
 /// One deleted (or deletable) object.
@@ -69,6 +72,9 @@ pub struct GcReport {
     pub temp_bytes: u64,
     /// Pointers in git history that could not be read.
     pub warnings: Vec<String>,
+    /// With `--keep-last` or `--keep-best`: each run's checkpoints, and
+    /// which are kept.
+    pub retention: Vec<super::retention::RunRetention>,
 }
 
 /// Delete what no root references.
@@ -83,18 +89,33 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
         });
     }
     let _store_lock = store.lock(true, repo.lock_timeout())?;
-    let mut keep: Vec<Keep> = roots::workspace(repo)?;
     let mut report = GcReport {
         dry_run: opts.dry_run,
         ..GcReport::default()
     };
+    // Checkpoints released now or by an earlier gc. The record is durable
+    // before anything it allows is deleted.
+    let mut let_go = retention::load(store)?;
+    if opts.retention.is_active() {
+        let runs = crate::run::all(repo)?;
+        let plan = retention::plan(store, &runs, &let_go, opts.retention)?;
+        let more = retention::released_by(&plan);
+        if !opts.dry_run && !more.is_empty() {
+            retention::record(store, &more)?;
+        }
+        for (id, prefixes) in more {
+            let_go.entry(id).or_default().extend(prefixes);
+        }
+        report.retention = plan;
+    }
+    let mut keep: Vec<Keep> = roots::workspace_with(repo, &let_go)?;
     if opts.all_commits {
         let (history, warnings) = roots::git_history(repo)?;
-        keep.extend(history);
+        keep.extend(roots::apply_released(history, &let_go));
         report.warnings = warnings;
     }
     report.roots = keep.len();
-    let reach = store.reachable(keep.iter().map(Keep::root));
+    let reach = roots::reach(store, &keep);
     if let Some((o, why)) = reach.unreadable.first() {
         return Err(Error::Refused {
             what: "gc",

@@ -5,6 +5,7 @@
 pub mod du;
 pub mod fsck;
 pub mod gc;
+pub mod retention;
 pub mod roots;
 
 pub use du::{du, DuReport};

@@ -1,16 +1,17 @@
 //! Roots: the content that must be kept. These are the pointer files and
 //! run lockfiles (inputs, outputs, patch, metrics series) of the workspace
-//! and, on request, of every git commit. A retention rule (keep the last N
-//! checkpoints of a run) would be a filter over the run roots.
+//! and, on request, of every git commit, less the checkpoints that
+//! retention released from runs' outputs ([`super::retention`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+use super::retention::{self, Released};
 use crate::error::{Error, Result};
 use crate::pointer::{Pointer, PointerKind};
 use crate::repo::Repo;
 use crate::run::Lockfile;
-use crate::store::Root;
+use crate::store::{Reach, Root, Store};
 use crate::workspace::find_pointers;
 
 /// Content that must be kept, and what keeps it.
@@ -22,6 +23,10 @@ pub struct Keep {
     pub root: Root,
     /// Its size as files (0 for a patch or metrics series).
     pub logical: u64,
+    /// Whether it is a run's output (which retention may release parts of).
+    pub run_output: bool,
+    /// Paths inside the tree that are not kept: released checkpoints.
+    pub except: BTreeSet<String>,
 }
 
 impl Keep {
@@ -34,6 +39,8 @@ impl Keep {
             source,
             root,
             logical: p.size,
+            run_output: false,
+            except: BTreeSet::new(),
         }
     }
 
@@ -48,9 +55,12 @@ pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
     let mut out: Vec<Keep> = lock
         .inputs
         .iter()
-        .chain(&lock.outputs)
         .map(|a| Keep::of_pointer(format!("{source}:{}", a.path), &a.pointer()))
         .collect();
+    out.extend(lock.outputs.iter().map(|a| Keep {
+        run_output: true,
+        ..Keep::of_pointer(format!("{source}:{}", a.path), &a.pointer())
+    }));
     let extra = [
         ("patch", lock.code.as_ref().and_then(|c| c.patch)),
         ("metrics", lock.metrics.series),
@@ -63,6 +73,8 @@ pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
                 source: format!("{source}:{what}"),
                 root: Root::File(id),
                 logical: 0,
+                run_output: false,
+                except: BTreeSet::new(),
             });
         }
     }
@@ -72,6 +84,12 @@ pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
 /// The pointers and run lockfiles of the workspace. A malformed one is an
 /// error: what it referred to cannot be known, so nothing may be deleted.
 pub fn workspace(repo: &Repo) -> Result<Vec<Keep>> {
+    let released = retention::load(repo.store())?;
+    workspace_with(repo, &released)
+}
+
+/// [`workspace`], with `released` in place of what the store records.
+pub fn workspace_with(repo: &Repo, released: &Released) -> Result<Vec<Keep>> {
     let mut keep: Vec<Keep> = find_pointers(repo)?
         .into_iter()
         .map(|t| Ok(Keep::of_pointer(t.pointer_file, &t.pointer?)))
@@ -79,7 +97,50 @@ pub fn workspace(repo: &Repo) -> Result<Vec<Keep>> {
     for run in crate::run::all(repo)? {
         keep.extend(of_run(&run.file, &run.lock));
     }
-    Ok(keep)
+    Ok(apply_released(keep, released))
+}
+
+/// Leave out of run outputs the checkpoints `released` names: a wholly
+/// released output is dropped, a partly released one keeps the rest.
+pub fn apply_released(keep: Vec<Keep>, released: &Released) -> Vec<Keep> {
+    keep.into_iter()
+        .filter_map(|mut k| {
+            let (true, Root::Tree(id)) = (k.run_output, k.root) else {
+                return Some(k);
+            };
+            match released.get(&id) {
+                Some(p) if p.contains("") => None,
+                Some(p) => {
+                    k.except = p.clone();
+                    Some(k)
+                }
+                None => Some(k),
+            }
+        })
+        .collect()
+}
+
+/// Everything `keep` references. A tree is followed in full if any root
+/// keeps it whole, else without the paths every root of it leaves out.
+pub fn reach(store: &Store, keep: &[Keep]) -> Reach {
+    let mut except: HashMap<crate::id::Id, Option<BTreeSet<String>>> = HashMap::new();
+    for k in keep {
+        let Root::Tree(id) = k.root else { continue };
+        let slot = except.entry(id).or_insert_with(|| Some(k.except.clone()));
+        if let Some(set) = slot {
+            let both: BTreeSet<String> = set.intersection(&k.except).cloned().collect();
+            *slot = (!both.is_empty()).then_some(both);
+        }
+    }
+    let except: HashMap<crate::id::Id, BTreeSet<String>> = except
+        .into_iter()
+        .filter_map(|(id, set)| Some((id, set?)))
+        .collect();
+    store.reachable_except(keep.iter().map(Keep::root), &|tree, path| {
+        except
+            .get(tree)
+            .is_some_and(|p| retention::is_released(p, path))
+    })
 }
 
 /// The pointers and run lockfiles in every commit reachable from any git

@@ -134,7 +134,7 @@ pub fn push(
     })?;
     report.warnings.append(&mut known.warnings);
 
-    let reach = store.reachable(roots.iter().map(Keep::root));
+    let reach = crate::maintenance::roots::reach(store, roots);
     for (o, why) in &reach.unreadable {
         report.failed.push(FailedTransfer {
             key: super::object_rel(o.area, &o.id),
@@ -220,7 +220,7 @@ fn attribute(
     let mut by_object: HashMap<ObjectRef, Vec<String>> = HashMap::new();
     let mut blocked = HashSet::new();
     for k in roots {
-        let reach = store.reachable([k.root()]);
+        let reach = crate::maintenance::roots::reach(store, std::slice::from_ref(k));
         let mut incomplete = false;
         for o in reach.missing {
             if missing_set.contains(&o) {

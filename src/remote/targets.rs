@@ -42,6 +42,8 @@ pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
                     ObjectKind::Tree => Root::Tree(object.id),
                 },
                 logical: 0,
+                run_output: false,
+                except: Default::default(),
             }),
         }
     }
@@ -50,7 +52,9 @@ pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
             keep.extend(of_run(&run.file, &run.lock));
         }
     }
-    Ok(keep)
+    // Checkpoints released by `gc --keep-last/--keep-best` are not sent.
+    let released = crate::maintenance::retention::load(repo.store())?;
+    Ok(crate::maintenance::roots::apply_released(keep, &released))
 }
 
 /// What `pull` checks out after fetching `scope`: the named pointers and

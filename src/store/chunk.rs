@@ -237,6 +237,17 @@ mod planes {
         })
     }
 
+    /// Whether the start of `plane` has the byte entropy of noise, which
+    /// no coder can shrink by the 1/16 a plane must save.
+    fn looks_like_noise(plane: &[u8]) -> bool {
+        let sample = &plane[..plane.len().min(32 << 10)];
+        let mut counts = [0u32; 256];
+        for b in sample {
+            counts[*b as usize] += 1;
+        }
+        sample.len() >= 4096 && entropy(&counts, sample.len()) > 7.5
+    }
+
     /// Split `data` into `width` planes of `data.len() / width` bytes.
     fn split(data: &[u8], width: u8) -> Vec<Vec<u8>> {
         let n = data.len() / width as usize;
@@ -297,7 +308,11 @@ mod planes {
         out.push(width);
         out.extend_from_slice(&len.to_le_bytes());
         for plane in &planes {
-            let zipped = compress(plane).filter(|z| pays(z.len(), plane.len()));
+            // Mantissa planes are noise: skip zstd's attempt on them.
+            let zipped = (!looks_like_noise(plane))
+                .then(|| compress(plane))
+                .flatten()
+                .filter(|z| pays(z.len(), plane.len()));
             let (mode, bytes) = match &zipped {
                 Some(z) => (PLANE_ZSTD, &z[..]),
                 None => (PLANE_RAW, &plane[..]),

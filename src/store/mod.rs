@@ -375,6 +375,16 @@ impl Store {
 
     /// Every object reachable from `roots`, with what is missing.
     pub fn reachable(&self, roots: impl IntoIterator<Item = Root>) -> Reach {
+        self.reachable_except(roots, &|_, _| false)
+    }
+
+    /// [`Store::reachable`], not following the entries of a tree for which
+    /// `skip(tree id, entry path)` is true.
+    pub fn reachable_except(
+        &self,
+        roots: impl IntoIterator<Item = Root>,
+        skip: &(dyn Fn(&Id, &str) -> bool + Sync),
+    ) -> Reach {
         let mut reach = Reach::default();
         let mut files: HashSet<Id> = HashSet::new();
         let mut trees: HashSet<Id> = HashSet::new();
@@ -392,7 +402,12 @@ impl Store {
             match self.get_tree(&id) {
                 Ok(tree) => {
                     reach.present.insert(o, self.size_on_disk(o));
-                    files.extend(tree.entries().iter().map(|e| e.id));
+                    files.extend(
+                        tree.entries()
+                            .iter()
+                            .filter(|e| !skip(&id, &e.path))
+                            .map(|e| e.id),
+                    );
                 }
                 Err(Error::ObjectMissing { .. }) => reach.missing.push(o),
                 Err(e) => {

@@ -74,6 +74,9 @@ pub struct CheckoutReport {
     pub unchanged: u64,
     pub kept: Vec<Kept>,
     pub failed: Vec<Failed>,
+    /// Checkpoints of a run's outputs not restored because `gc
+    /// --keep-last/--keep-best` released them.
+    pub released: Vec<String>,
 }
 
 impl CheckoutReport {
@@ -218,8 +221,17 @@ pub fn checkout(
     let _lock = repo.lock(true)?;
     let mut cache = repo.stat_cache();
     let mut report = CheckoutReport::default();
+    // Outputs of a run lose the checkpoints retention released.
+    let mut released = crate::maintenance::retention::Released::new();
+    let mut outputs = HashSet::new();
     let target = match target {
-        Target::Run(run) => Target::Pointers(run_paths(&run, opts.outputs)),
+        Target::Run(run) => {
+            if opts.outputs {
+                released = crate::maintenance::retention::load(repo.store())?;
+                outputs.extend(run.lock.outputs.iter().map(|a| a.path.clone()));
+            }
+            Target::Pointers(run_paths(&run, opts.outputs))
+        }
         other => other,
     };
     match target {
@@ -227,12 +239,36 @@ pub fn checkout(
         Target::Pointers(tracked) => {
             for t in tracked {
                 let result = t.pointer.and_then(|p| {
+                    let gone = released.get(&p.id).filter(|_| outputs.contains(&t.path));
+                    if gone.is_some_and(|g| g.contains("")) {
+                        report.released.push(t.path.clone());
+                        return Ok(());
+                    }
                     let content = match p.kind {
                         PointerKind::File => Content::File {
                             id: p.id,
                             exec: None,
                         },
-                        PointerKind::Dir => Content::Tree(repo.store().get_tree(&p.id)?),
+                        PointerKind::Dir => {
+                            let tree = repo.store().get_tree(&p.id)?;
+                            match gone {
+                                Some(g) => {
+                                    report.released.extend(g.iter().map(|pre| {
+                                        format!("{}/{}", t.path, pre.trim_end_matches('/'))
+                                    }));
+                                    let left = tree
+                                        .entries()
+                                        .iter()
+                                        .filter(|e| {
+                                            !crate::maintenance::retention::is_released(g, &e.path)
+                                        })
+                                        .cloned()
+                                        .collect();
+                                    Content::Tree(Tree::from_entries(left)?)
+                                }
+                                None => Content::Tree(tree),
+                            }
+                        }
                     };
                     let at = Place {
                         abs: repo.abs(&t.path),
