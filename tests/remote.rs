@@ -70,6 +70,18 @@ fn some_data(ws: &Workspace) {
     ws.write("data/rows.csv", "id,text\r\n1,a\r\n2,b\r\n");
     ws.write("data/empty.txt", "");
     ws.write("ckpt/model.bin", noise(14 << 20, 7));
+    // Tensors: planes chunks, and small pieces that go into packs.
+    let weights = common::bf16_weights(2_600_000, 3);
+    let bias = common::bf16_weights(4096, 4);
+    let norm = noise(8192, 5);
+    ws.write(
+        "ckpt/model.safetensors",
+        common::safetensors(&[
+            ("bias", "BF16", &bias),
+            ("norm", "F32", &norm),
+            ("weight", "BF16", &weights),
+        ]),
+    );
 }
 
 fn files_under(root: &Path) -> Vec<PathBuf> {
@@ -109,7 +121,9 @@ fn s3_push_then_pull_in_a_fresh_clone_with_credentials_from_the_local_config() {
     let server = S3Server::start(tmp.path(), BUCKET);
     let a = repo();
     some_data(&a);
-    a.rvc(&["add", "data", "ckpt/model.bin"]).assert().success();
+    a.rvc(&["add", "data", "ckpt/model.bin", "ckpt/model.safetensors"])
+        .assert()
+        .success();
     let endpoint = server.endpoint();
     a.rvc(&[
         "remote",
@@ -177,6 +191,7 @@ fn s3_push_then_pull_in_a_fresh_clone_with_credentials_from_the_local_config() {
     );
     same_tree(&a.path("data"), &b.path("data"));
     assert_eq!(b.read("ckpt/model.bin"), a.read("ckpt/model.bin"));
+    assert!(b.read("ckpt/model.safetensors") == a.read("ckpt/model.safetensors"));
     assert!(verify_store(&b.path(".rvc/cache")) > 0);
     b.rvc(&["status"]).assert().success();
     b.rvc(&["fsck"]).assert().success();

@@ -67,20 +67,21 @@ pub enum Content {
 
 /// Cut a large file into chunks: `(offset, length, number width)` in
 /// order, covering `data` exactly. Tensor boundaries first, then FastCDC
-/// inside every run longer than [`MAX`].
-pub fn cut_file(data: &[u8]) -> Vec<(usize, usize, Option<u8>)> {
-    let mut out = Vec::with_capacity(data.len() / AVG + 1);
-    for s in super::tensors::segments(data) {
-        if s.len <= MAX {
-            if s.len > 0 {
-                out.push((s.offset, s.len, s.width));
-            }
-            continue;
-        }
-        let part = &data[s.offset..s.offset + s.len];
-        out.extend(cut(part).map(|(o, l)| (s.offset + o, l, s.width)));
-    }
-    out
+/// inside every run longer than [`MAX`]. Lazy, so that a writer stores the
+/// first chunks while later ones are still being found.
+pub fn cut_file(data: &[u8]) -> impl Iterator<Item = (usize, usize, Option<u8>)> + Send + '_ {
+    super::tensors::segments(data)
+        .into_iter()
+        .filter(|s| s.len > 0)
+        .flat_map(move |s| {
+            let whole = (s.len <= MAX).then_some((s.offset, s.len, s.width));
+            let part = &data[s.offset..s.offset + s.len];
+            let inside = (s.len > MAX)
+                .then(move || cut(part).map(move |(o, l)| (s.offset + o, l, s.width)))
+                .into_iter()
+                .flatten();
+            whole.into_iter().chain(inside)
+        })
 }
 
 /// Cut `data` into content-defined chunks: `(offset, length)` in order.
@@ -143,7 +144,7 @@ fn entropy(counts: &[u32; 256], total: usize) -> f64 {
 }
 
 /// Bytes sampled to guess whether a chunk of unknown content is numbers.
-const SAMPLE: usize = 64 << 10;
+const SAMPLE: usize = 16 << 10;
 
 /// For a chunk of unknown content: the number width (2 or 4) whose planes
 /// look clearly more compressible than the bytes as they lie, judged by
@@ -669,7 +670,7 @@ mod tests {
             ("b", "F32", big),
             ("c", "U8", 5000),
         ]);
-        let cuts = cut_file(&data);
+        let cuts: Vec<_> = cut_file(&data).collect();
         let header = data.len() - 100 - big - 5000;
         assert_eq!(cuts[0], (0, header, None));
         assert_eq!(cuts[1], (header, 100, Some(2)));
@@ -686,6 +687,6 @@ mod tests {
             .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
             .collect();
         let expected: Vec<_> = cut(&plain).map(|(o, l)| (o, l, None)).collect();
-        assert_eq!(cut_file(&plain), expected);
+        assert_eq!(cut_file(&plain).collect::<Vec<_>>(), expected);
     }
 }

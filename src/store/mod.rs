@@ -651,9 +651,9 @@ pub fn is_temp_name(name: &str) -> bool {
 pub const FORMAT: u32 = 2;
 const FORMAT_FILE: &str = "format";
 
-/// Check the store's `format` file, and write it when it is missing (a
-/// new store, or one written by rvc before format 2). A store in a format
-/// this rvc does not know is refused before anything is read or written.
+/// Check the store's `format` file: a store in a format this rvc does not
+/// know is refused before anything is read or written. A store without
+/// one was written before format 2, or never written to.
 fn check_format(root: &Path) -> Result<()> {
     let path = root.join(FORMAT_FILE);
     match fs::read(&path) {
@@ -668,24 +668,31 @@ fn check_format(root: &Path) -> Result<()> {
                 }),
             }
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            // Written through a temporary file, so that a reader never
-            // sees it half-written; two writers write the same bytes.
-            let (tmp, mut f) = create_temp(&root.join("tmp"), 0o444)?;
-            let guard = TempGuard(Some(tmp.clone()));
-            io::Write::write_all(&mut f, format!("rvc store {FORMAT}\n").as_bytes())
-                .at("write", &tmp)?;
-            f.sync_all().at("sync", &tmp)?;
-            fs::rename(&tmp, &path).at("move into place", &path)?;
-            guard.disarm();
-            Ok(())
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(source) => Err(Error::Io {
             op: "read",
             path,
             source,
         }),
     }
+}
+
+/// Write the `format` file if it is missing: done by the first commit of
+/// objects, so that a store says it may hold format-2 objects before it
+/// does. Written through a temporary file and a rename, so that a reader
+/// never sees it half-written; two writers write the same bytes.
+pub(crate) fn mark_format(root: &Path) -> Result<()> {
+    let path = root.join(FORMAT_FILE);
+    if path.is_file() {
+        return Ok(());
+    }
+    let (tmp, mut f) = create_temp(&root.join("tmp"), 0o444)?;
+    let guard = TempGuard(Some(tmp.clone()));
+    io::Write::write_all(&mut f, format!("rvc store {FORMAT}\n").as_bytes()).at("write", &tmp)?;
+    f.sync_all().at("sync", &tmp)?;
+    fs::rename(&tmp, &path).at("move into place", &path)?;
+    guard.disarm();
+    Ok(())
 }
 
 pub(crate) use read::TempGuard;

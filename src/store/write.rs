@@ -205,7 +205,7 @@ impl<'s> Batch<'s> {
     /// all cores, and stage the manifest that lists them.
     fn put_pieces(&self, id: &Id, data: &[u8]) -> Result<()> {
         let mut pieces: Vec<(usize, Piece)> = chunk::cut_file(data)
-            .into_par_iter()
+            .par_bridge()
             .map(|(offset, length, width)| {
                 crate::interrupt::check()?;
                 let bytes = &data[offset..offset + length];
@@ -384,6 +384,7 @@ impl<'s> Batch<'s> {
         let packs_dir = self.store.root.join("packs");
         let mut packs: Vec<[PathBuf; 4]> = Vec::new();
         let result = (|| {
+            super::mark_format(&self.store.root)?;
             for w in writers {
                 packs.push(w.finish(&packs_dir)?);
             }
