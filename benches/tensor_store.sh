@@ -19,13 +19,16 @@
 #              a perfect tensor-level dedup keeps, from the generator), rvc's
 #              unique chunk bytes before compression (`rvc du --json`), and
 #              what each tool stores (`du -sb` of its store or repository).
+#              The series is read into the page cache first, and only the
+#              adds (backups) are timed, not copying the checkpoints in.
 # compression  single files: a bf16 and an fp16 model.safetensors and an fp32
 #              optimizer.pt: rvc (`rvc add`, stored bytes from `rvc du`),
 #              `zstd -1`, and zipnn (PyPI, 2 threads, the file's dtype); sizes
 #              and times (compress and decompress).
 # speed        1 GiB of random bytes and a 1 GiB bf16 safetensors file: `rvc
-#              add` (fresh store) and `rvc checkout` (warm cache) by the new and
-#              the previous rvc, REPS rounds alternating the two, medians.
+#              add` (fresh store) and three `rvc checkout`s (warm cache) by the
+#              new and the previous rvc, REPS rounds alternating the two;
+#              medians, and every sample in raw.tsv.
 #
 # Everything goes under $WORK (default /tmp/tensor-bench): series/, bin/,
 # results/{raw.tsv,report.md}. Knobs: WORK, REPS (default 5), BASE_COMMIT
@@ -92,26 +95,31 @@ fresh() {   # fresh DIR: an empty git repo
 }
 
 # --- dedup
+warm() { find "$1" -type f -exec cat {} + > /dev/null; }   # read into the page cache
 dedup() {
-    local s d ws t0 ck
+    local s d ws ck t0 total
     for s in contiguous interleaved lora reordered; do
         d=$(series $s)
+        warm "$d"
         put "$s.logical" "$(json_field "$d.json" logical_bytes)"
         put "$s.unique" "$(json_field "$d.json" unique_tensor_bytes)"
         put "$s.checkpoints" "$(ls -d "$d"/checkpoint-* | wc -l)"
         for tool in rvc rvc-base restic dvc; do
             log "dedup: $s with $tool"
             ws=$WORK/ws-$tool; fresh "$ws"
-            t0=$(now)
+            # The checkpoints are copied in first (not timed); each add or
+            # backup is timed alone, in step order.
+            total=0
             case $tool in
                 rvc|rvc-base)
                     local bin=$NEW; [[ $tool == rvc-base ]] && bin=$OLD
                     (cd "$ws" && $bin init >/dev/null)
+                    cp -r "$d"/checkpoint-* "$ws/"; sync
                     for ck in $(ls -d "$d"/checkpoint-* | sort -t- -k2 -n); do
-                        cp -r "$ck" "$ws/"
-                        (cd "$ws" && $bin add "$(basename "$ck")" >/dev/null)
+                        t0=$(now); (cd "$ws" && $bin add "$(basename "$ck")" >/dev/null 2>&1)
+                        total=$((total + $(ms_since "$t0")))
                     done
-                    put "$s.$tool.add_ms" "$(ms_since "$t0")"
+                    put "$s.$tool.add_ms" "$total"
                     (cd "$ws" && $bin du --json) > "$R/du-$s-$tool.json"
                     put "$s.$tool.stored" "$(du -sb "$ws/.rvc/cache" | cut -f1)"
                     put "$s.$tool.files" "$(find "$ws/.rvc/cache" -type f | wc -l)"
@@ -122,18 +130,20 @@ dedup() {
                 restic)
                     restic init -q -r "$ws/repo" >/dev/null
                     for ck in $(ls -d "$d"/checkpoint-* | sort -t- -k2 -n); do
-                        (cd "$d" && restic -q -r "$ws/repo" backup "$(basename "$ck")" >/dev/null)
+                        t0=$(now); (cd "$d" && restic -q -r "$ws/repo" backup "$(basename "$ck")" >/dev/null)
+                        total=$((total + $(ms_since "$t0")))
                     done
-                    put "$s.restic.add_ms" "$(ms_since "$t0")"
+                    put "$s.restic.add_ms" "$total"
                     put "$s.restic.stored" "$(du -sb "$ws/repo" | cut -f1)"
                     ;;
                 dvc)
                     (cd "$ws" && dvc init -q)
+                    cp -r "$d"/checkpoint-* "$ws/"; sync
                     for ck in $(ls -d "$d"/checkpoint-* | sort -t- -k2 -n); do
-                        cp -r "$ck" "$ws/"
-                        (cd "$ws" && dvc add -q "$(basename "$ck")")
+                        t0=$(now); (cd "$ws" && dvc add -q "$(basename "$ck")")
+                        total=$((total + $(ms_since "$t0")))
                     done
-                    put "$s.dvc.add_ms" "$(ms_since "$t0")"
+                    put "$s.dvc.add_ms" "$total"
                     put "$s.dvc.stored" "$(du -sb "$ws/.dvc/cache" | cut -f1)"
                     ;;
             esac
@@ -202,8 +212,9 @@ with open(sys.argv[1], "wb") as f:
     for i in range(n_t):
         f.write((rng.normal(0, 0.02, per).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes())
 EOF
-    local file bin tag ws t0 i
+    local file bin tag ws t0 i k
     for file in random.bin bf16.safetensors; do
+        warm "$big/$file"
         for i in $(seq "$REPS"); do
             for tag in base new; do
                 bin=$NEW; [[ $tag == base ]] && bin=$OLD
@@ -211,9 +222,13 @@ EOF
                 ws=$WORK/ws-speed; fresh "$ws"; (cd "$ws" && $bin init >/dev/null)
                 cp "$big/$file" "$ws/$file"
                 sync
-                t0=$(now); (cd "$ws" && $bin add "$file" >/dev/null); echo "$(ms_since "$t0")" >> "$R/speed-$file-$tag-add"
-                rm "$ws/$file"; sync
-                t0=$(now); (cd "$ws" && $bin checkout "$file.rvc" >/dev/null); echo "$(ms_since "$t0")" >> "$R/speed-$file-$tag-checkout"
+                t0=$(now); (cd "$ws" && $bin add "$file" >/dev/null 2>&1); echo "$(ms_since "$t0")" >> "$R/speed-$file-$tag-add"
+                # Three checkouts from the warm store: the file is deleted
+                # (and the deletion synced) before each.
+                for k in 1 2 3; do
+                    rm "$ws/$file"; sync
+                    t0=$(now); (cd "$ws" && $bin checkout "$file.rvc" >/dev/null 2>&1); echo "$(ms_since "$t0")" >> "$R/speed-$file-$tag-checkout"
+                done
                 cmp "$big/$file" "$ws/$file"
                 rm -rf "$ws"
             done
@@ -221,6 +236,7 @@ EOF
         for tag in base new; do
             for op in add checkout; do
                 put "speed.$file.$tag.$op" "$(median < "$R/speed-$file-$tag-$op")"
+                put "speed.$file.$tag.$op.all" "$(tr '\n' ' ' < "$R/speed-$file-$tag-$op")"
             done
         done
         rm -f "$R"/speed-"$file"-*

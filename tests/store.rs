@@ -699,9 +699,22 @@ fn gc_keep_last_and_best_release_old_checkpoints_and_everything_stays_consistent
     // and du no longer counts the released checkpoints as missing.
     ws.rvc(&["fsck"]).assert().success();
     assert_eq!(ws.json(&["gc"])["deleted_bytes"], 0);
-    for p in ws.json(&["du"])["pointers"].as_array().unwrap() {
+    let du = ws.json(&["du"]);
+    for p in du["pointers"].as_array().unwrap() {
         assert_eq!(p["missing"], 0, "{p}");
     }
+    // The output counts what it keeps: three checkpoints and a file.
+    let kept_bytes = 3 * 300_000 + 5 + ws.read("out/checkpoint-500/trainer_state.json").len() * 3;
+    let out = du["pointers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pointer_file"].as_str().unwrap().ends_with(":out"))
+        .unwrap();
+    assert!(
+        out["logical"].as_u64().unwrap().abs_diff(kept_bytes as u64) < 200,
+        "{out}"
+    );
 
     // Checking the run out restores what was kept and says what was not.
     std::fs::remove_dir_all(ws.path("out")).unwrap();

@@ -61,7 +61,20 @@ fn ratio(logical: u64, stored: u64) -> Option<f64> {
 pub fn du(repo: &Repo) -> Result<DuReport> {
     let _lock = repo.lock(false)?;
     let store = repo.store();
-    let keep: Vec<Keep> = roots::workspace(repo)?;
+    let mut keep: Vec<Keep> = roots::workspace(repo)?;
+    // A run output with released checkpoints counts only what it keeps.
+    for k in keep.iter_mut().filter(|k| !k.except.is_empty()) {
+        if let crate::store::Root::Tree(id) = k.root {
+            if let Ok(tree) = store.get_tree(&id) {
+                k.logical = tree
+                    .entries()
+                    .iter()
+                    .filter(|e| !super::retention::is_released(&k.except, &e.path))
+                    .map(|e| e.size)
+                    .sum();
+            }
+        }
+    }
     let reaches: Vec<_> = keep
         .iter()
         .map(|k| roots::reach(store, std::slice::from_ref(k)))
