@@ -98,6 +98,15 @@ impl StatCache {
         cache
     }
 
+    /// How many files it remembers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The known id of `rel` if its stamp is unchanged and not racy.
     pub fn lookup(&self, rel: &str, stamp: &Stamp) -> Option<Known> {
         let (s, k) = self.entries.get(rel)?;
