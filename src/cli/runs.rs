@@ -1,12 +1,11 @@
 //! `rvc runs [--json|--csv|--md] [--sort METRIC]`
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::output::print_json;
 use super::CmdResult;
-use rvc::run::Run;
+use rvc::run::{table, Run};
 
 /// At most this many params and metrics columns in the table.
 const MAX_COLUMNS: usize = 6;
@@ -40,17 +39,10 @@ pub struct Args {
     spark: Option<String>,
 }
 
-/// Metrics that describe the run's bookkeeping rather than its quality.
-fn housekeeping(name: &str) -> bool {
-    matches!(name, "epoch" | "learning_rate" | "grad_norm" | "total_flos")
-        || name.ends_with("_runtime")
-        || name.ends_with("_per_second")
-}
-
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = rvc::Repo::discover(cwd)?;
     let runs = rvc::run::all(&repo)?;
-    let ordered = order(&runs, args.sort.as_deref(), args.reverse);
+    let ordered = table::order(&runs, args.sort.as_deref(), args.reverse);
     if args.json {
         let all: Vec<_> = ordered
             .iter()
@@ -72,37 +64,17 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     let params: Vec<String> = if args.params.is_empty() {
-        let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.lock.params.keys()).collect();
-        keys.into_iter()
-            .filter(|k| {
-                let values: BTreeSet<String> = runs
-                    .iter()
-                    .map(|r| {
-                        r.lock
-                            .params
-                            .get(*k)
-                            .map(|v| v.to_string())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                values.len() > 1
-            })
+        table::differing_params(runs.iter().map(|r| &r.lock.params))
+            .into_iter()
             .take(MAX_COLUMNS)
-            .cloned()
             .collect()
     } else {
         args.params.clone()
     };
     let metrics: Vec<String> = if args.metrics.is_empty() {
-        let names: BTreeSet<&String> = runs
-            .iter()
-            .flat_map(|r| r.lock.metrics.finals.keys())
-            .collect();
-        names
+        table::result_metrics(runs.iter().map(|r| &r.lock.metrics.finals))
             .into_iter()
-            .filter(|n| !housekeeping(n))
             .take(MAX_COLUMNS)
-            .cloned()
             .collect()
     } else {
         args.metrics.clone()
@@ -188,16 +160,17 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             if any_tags {
                 row.push(l.run.tags.join(","));
             }
-            row.extend(
-                params
-                    .iter()
-                    .map(|k| l.params.get(k).map(value).unwrap_or_else(|| "-".into())),
-            );
+            row.extend(params.iter().map(|k| {
+                l.params
+                    .get(k)
+                    .map(table::param_value)
+                    .unwrap_or_else(|| "-".into())
+            }));
             row.extend(metrics.iter().map(|m| {
                 l.metrics
                     .finals
                     .get(m)
-                    .map(|v| short_float(*v))
+                    .map(|v| table::number(*v))
                     .unwrap_or_else(|| "-".into())
             }));
             if let Some(m) = &args.spark {
@@ -256,53 +229,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs in display order with their depth: parents first, each followed by
-/// its children; siblings by the sort metric, else by name.
-fn order<'a>(runs: &'a [Run], metric: Option<&str>, reverse: bool) -> Vec<(usize, &'a Run)> {
-    let names: BTreeSet<&str> = runs.iter().map(|r| r.lock.run.name.as_str()).collect();
-    let mut children: BTreeMap<Option<&str>, Vec<&Run>> = BTreeMap::new();
-    for r in runs {
-        let parent = r.lock.run.parent.as_deref().filter(|p| names.contains(p));
-        children.entry(parent).or_default().push(r);
-    }
-    for list in children.values_mut() {
-        if let Some(m) = metric {
-            list.sort_by(|a, b| {
-                let (x, y) = (a.lock.metrics.finals.get(m), b.lock.metrics.finals.get(m));
-                match (x, y) {
-                    (Some(x), Some(y)) => {
-                        let o = x.total_cmp(y);
-                        if reverse {
-                            o.reverse()
-                        } else {
-                            o
-                        }
-                    }
-                    (Some(_), None) => std::cmp::Ordering::Less,
-                    (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (None, None) => rvc::run::natural_cmp(&a.lock.run.name, &b.lock.run.name),
-                }
-            });
-        } else if reverse {
-            list.reverse();
-        }
-    }
-    fn visit<'a>(
-        parent: Option<&str>,
-        depth: usize,
-        children: &BTreeMap<Option<&str>, Vec<&'a Run>>,
-        out: &mut Vec<(usize, &'a Run)>,
-    ) {
-        for r in children.get(&parent).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push((depth, r));
-            visit(Some(r.lock.run.name.as_str()), depth + 1, children, out);
-        }
-    }
-    let mut out = Vec::new();
-    visit(None, 0, &children, &mut out);
-    out
-}
-
 /// A 20-character sparkline of one metric of a run, or `-`.
 fn spark(repo: &rvc::Repo, r: &Run, metric: &str) -> String {
     let series = r
@@ -322,25 +248,6 @@ fn spark(repo: &rvc::Repo, r: &Run, metric: &str) -> String {
         "-".into()
     } else {
         line
-    }
-}
-
-fn value(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Float(f) => short_float(*f),
-        other => other.to_string(),
-    }
-}
-
-fn short_float(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) {
-        format!("{v:.3e}")
-    } else if v.is_finite() {
-        let s = format!("{v:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        rvc::run::metrics::fmt_float(v)
     }
 }
 

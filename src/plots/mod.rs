@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::id::Id;
 use crate::repo::Repo;
 use crate::run::metrics::{self, Series};
+use crate::run::table::{self, MetricKind};
 use crate::run::{Artifact, Run};
 
 /// Where `rvc plots` writes its page when not told: `.rvc/plots.html`,
@@ -179,11 +180,10 @@ pub struct Chart {
 }
 
 /// Metrics that are bookkeeping rather than curves worth a chart by
-/// default (they can still be asked for with `--metric`).
+/// default (they can still be asked for with `--metric`). Optimiser
+/// curves (learning rate, gradient norm) are drawn, after the results.
 pub fn housekeeping(name: &str) -> bool {
-    matches!(name, "epoch" | "total_flos")
-        || name.ends_with("_runtime")
-        || name.ends_with("_per_second")
+    table::metric_kind(name) == MetricKind::Bookkeeping
 }
 
 /// Roles a metric name can carry as a prefix or suffix (`eval_loss`,
@@ -318,8 +318,8 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
     out.sort_by_key(|c| {
         let rank = match c.family.as_str() {
             "loss" => 0,
-            "learning_rate" | "lr" | "grad_norm" => 2,
             f if f.starts_with("system/") => 3,
+            f if table::metric_kind(f) == MetricKind::Optimizer => 2,
             _ => 1,
         };
         (rank, c.family.clone())
@@ -371,22 +371,6 @@ pub fn color(i: usize) -> &'static str {
         "#9c755f", "#bab0ac",
     ];
     PALETTE[i % PALETTE.len()]
-}
-
-/// A number as a short label: `0.0002` → `2e-4`, `1234.5` → `1234.5`.
-pub fn short_number(v: f64) -> String {
-    if !v.is_finite() {
-        return metrics::fmt_float(v);
-    }
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
-        let s = format!("{v:.2e}");
-        // 2.00e-4 → 2e-4
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let m = m.trim_end_matches('0').trim_end_matches('.');
-        return format!("{m}e{e}");
-    }
-    let s = format!("{v:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A unicode sparkline of `values` in `width` characters (the mean of each
@@ -509,11 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_and_sparklines() {
-        assert_eq!(short_number(0.0002), "2e-4");
-        assert_eq!(short_number(1.5), "1.5");
-        assert_eq!(short_number(20000.0), "20000");
-        assert_eq!(short_number(f64::NAN), "nan");
+    fn sparklines() {
         assert_eq!(sparkline(&[3.0, 2.0, 1.0, f64::NAN, 0.0], 4), "█▆▃▁");
         assert_eq!(sparkline(&[1.0; 100], 5).chars().count(), 5);
         assert_eq!(sparkline(&[], 5), "");

@@ -16,7 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{color, escape, housekeeping, short_number, svg, Chart, Options, PlotRun};
+use super::{color, escape, svg, Chart, Options, PlotRun};
+use crate::run::table::{self, number, MetricKind};
 
 const STYLE: &str = "\
 body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:24px auto;max-width:1600px;padding:0 16px;color:#222;background:#fafafa}\
@@ -86,28 +87,10 @@ fn summary_names(names: &[&str]) -> String {
     }
 }
 
-fn value(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Float(f) => short_number(*f),
-        other => other.to_string(),
-    }
-}
-
 /// Parameter keys whose values are not the same in every run (a key
 /// missing from some run counts as different).
 pub fn differing_params(runs: &[PlotRun]) -> Vec<String> {
-    let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
-    keys.into_iter()
-        .filter(|k| {
-            let values: BTreeSet<String> = runs
-                .iter()
-                .map(|r| r.params.get(*k).map(|v| v.to_string()).unwrap_or_default())
-                .collect();
-            values.len() > 1
-        })
-        .cloned()
-        .collect()
+    table::differing_params(runs.iter().map(|r| &r.params))
 }
 
 fn runs_table(s: &mut String, runs: &[PlotRun], charts: &[Chart]) {
@@ -121,7 +104,7 @@ fn runs_table(s: &mut String, runs: &[PlotRun], charts: &[Chart]) {
     }
     let rest: BTreeSet<&String> = runs.iter().flat_map(|r| r.finals.keys()).collect();
     for m in rest {
-        if !housekeeping(m) && !metrics.contains(m) {
+        if table::metric_kind(m) == MetricKind::Result && !metrics.contains(m) {
             metrics.push(m.clone());
         }
     }
@@ -188,7 +171,7 @@ fn runs_table(s: &mut String, runs: &[PlotRun], charts: &[Chart]) {
                 "<td class=\"diff\">{}</td>",
                 r.params
                     .get(p)
-                    .map(|v| escape(&value(v)))
+                    .map(|v| escape(&table::param_value(v)))
                     .unwrap_or_else(|| "<span class=\"muted\">-</span>".into())
             );
         }
@@ -198,7 +181,7 @@ fn runs_table(s: &mut String, runs: &[PlotRun], charts: &[Chart]) {
                 "<td class=\"num\">{}</td>",
                 r.finals
                     .get(m)
-                    .map(|v| escape(&short_number(*v)))
+                    .map(|v| escape(&number(*v)))
                     .unwrap_or_else(|| "<span class=\"muted\">-</span>".into())
             );
         }
@@ -232,7 +215,7 @@ fn runs_table(s: &mut String, runs: &[PlotRun], charts: &[Chart]) {
                     "<td>{}</td>",
                     r.params
                         .get(k)
-                        .map(|v| escape(&value(v)))
+                        .map(|v| escape(&table::param_value(v)))
                         .unwrap_or_else(|| "<span class=\"muted\">-</span>".into())
                 );
             }

@@ -17,7 +17,8 @@
 
 use std::fmt::Write as _;
 
-use super::{color, escape, family, lttb, short_number, Chart, Options, PlotRun};
+use super::{color, escape, family, lttb, Chart, Options, PlotRun};
+use crate::run::table::number;
 
 /// Width of a chart, in SVG user units (pixels at 100%).
 pub const WIDTH: f64 = 760.0;
@@ -189,7 +190,7 @@ pub fn chart(runs: &[PlotRun], chart: &Chart, opts: &Options) -> String {
             x2 = LEFT + plot_w,
             tx = LEFT - 6.0,
             ty = y + 4.0,
-            l = short_number(t),
+            l = number(t),
         );
     }
     for &t in &xt {
@@ -236,7 +237,7 @@ pub fn chart(runs: &[PlotRun], chart: &Chart, opts: &Options) -> String {
             c.points.len(),
             c.total,
             c.last
-                .map(|(st, v)| format!(", last {} at step {st}", short_number(v)))
+                .map(|(st, v)| format!(", last {} at step {st}", number(v)))
                 .unwrap_or_default(),
             if c.non_finite > 0 {
                 format!(", {} NaN/inf not drawn", c.non_finite)
@@ -375,11 +376,11 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 fn step_label(v: f64) -> String {
     let a = v.abs();
     if a >= 1e6 && (v / 1e5).fract() == 0.0 {
-        format!("{}M", short_number(v / 1e6))
+        format!("{}M", number(v / 1e6))
     } else if a >= 1e3 && (v / 100.0).fract() == 0.0 {
-        format!("{}k", short_number(v / 1e3))
+        format!("{}k", number(v / 1e3))
     } else {
-        short_number(v)
+        number(v)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod query;
 pub mod record;
 pub mod rowdiff;
 pub mod system;
+pub mod table;
 pub mod tensorboard;
 
 use std::collections::BTreeMap;
