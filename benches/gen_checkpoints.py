@@ -31,12 +31,14 @@ def bf16(a):
     return (a.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
 
 
-def write_safetensors(path, tensors):
-    """tensors: dict name -> (dtype string, shape, bytes). Sorted by name, as the
-    safetensors library does for tensors of one dtype."""
+def write_safetensors(path, tensors, order=None):
+    """tensors: dict name -> (dtype string, shape, bytes), laid out in `order`
+    (default: sorted by name, as the safetensors library does for tensors of
+    one dtype)."""
+    order = sorted(tensors) if order is None else order
     header = {"__metadata__": {"format": "pt"}}
     offset = 0
-    for name in sorted(tensors):
+    for name in order:
         dtype, shape, data = tensors[name]
         header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
@@ -45,7 +47,7 @@ def write_safetensors(path, tensors):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
-        for name in sorted(tensors):
+        for name in order:
             f.write(tensors[name][2])
 
 

@@ -29,9 +29,12 @@ import argparse
 import hashlib
 import json
 import os
-import struct
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_checkpoints import write_safetensors  # noqa: E402
 
 
 def to16(a, dtype):
@@ -39,23 +42,6 @@ def to16(a, dtype):
     if dtype == "fp16":
         return a.astype(np.float16).view(np.uint16)
     return (a.view(np.uint32) >> 16).astype(np.uint16)
-
-
-def write_safetensors(path, tensors, order):
-    """tensors: name -> (dtype, shape, bytes), laid out in `order`."""
-    header = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name in order:
-        dtype, shape, data = tensors[name]
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for name in order:
-            f.write(tensors[name][2])
 
 
 def main():
