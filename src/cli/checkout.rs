@@ -47,7 +47,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             .map(|t| rvc::workspace::resolve_target(&repo, cwd, t, args.output.as_deref()))
             .collect::<rvc::Result<_>>()?
     };
-    let total = restore(&repo, targets, opts)?;
+    let total = rvc::workspace::checkout_all(&repo, targets, opts, &Bar::new())?;
     let clean = total.is_clean();
     if args.json {
         print_json(&total);
@@ -59,26 +59,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     } else {
         ExitCode::from(EXIT_FAILURE)
     })
-}
-
-/// Check out each target in turn; one report for all.
-pub(super) fn restore(
-    repo: &rvc::Repo,
-    targets: Vec<Target>,
-    opts: CheckoutOptions,
-) -> rvc::Result<CheckoutReport> {
-    let bar = Bar::new();
-    let mut total = CheckoutReport::default();
-    for t in targets {
-        let r = rvc::workspace::checkout(repo, t, opts, &bar)?;
-        total.restored.extend(r.restored);
-        total.removed.extend(r.removed);
-        total.unchanged += r.unchanged;
-        total.kept.extend(r.kept);
-        total.failed.extend(r.failed);
-        total.released.extend(r.released);
-    }
-    Ok(total)
 }
 
 pub(super) fn render(r: &CheckoutReport) {

@@ -189,10 +189,7 @@ fn post_checkout(repo: &rvc::Repo, branch: Option<String>) -> CmdResult {
     if branch.as_deref() != Some("1") {
         return Ok(ExitCode::SUCCESS); // a file checkout: nothing to do
     }
-    let targets = vec![rvc::workspace::Target::Pointers(
-        rvc::workspace::find_pointers(repo)?,
-    )];
-    let report = super::checkout::restore(repo, targets, Default::default())?;
+    let report = rvc::hooks::post_checkout(repo, &super::output::Bar::new())?;
     if !report.restored.is_empty() || !report.removed.is_empty() {
         eprintln!(
             "rvc post-checkout: restored {}, removed {}",

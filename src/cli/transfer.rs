@@ -93,29 +93,27 @@ pub fn fetch(cwd: &Path, args: Args) -> CmdResult {
 pub fn pull(cwd: &Path, args: PullArgs) -> CmdResult {
     let started = Instant::now();
     let p = prepare(cwd, &args.transfer)?;
-    let roots = remote::roots_for(&p.repo, cwd, &p.scope)?;
-    let fetched = remote::fetch(&p.repo, &p.remote, &roots, p.opts, &Bar::new())?;
-    // Checkout restores only what is complete and verified in the store;
-    // anything that failed to arrive is reported for its path.
-    let targets = remote::checkout_targets(&p.repo, cwd, &p.scope)?;
-    let opts = rvc::workspace::CheckoutOptions {
-        force: args.force,
-        outputs: true,
-    };
-    let restored = super::checkout::restore(&p.repo, targets, opts)?;
+    let report = remote::pull(
+        &p.repo,
+        &p.remote,
+        cwd,
+        &p.scope,
+        p.opts,
+        args.force,
+        &Bar::new(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
-    let clean = fetched.is_clean() && restored.is_clean();
     if args.transfer.json {
         print_json(&serde_json::json!({
-            "fetch": &fetched,
-            "checkout": &restored,
+            "fetch": &report.fetch,
+            "checkout": &report.checkout,
             "seconds": seconds,
         }));
     } else {
-        render_fetch(&fetched, seconds);
-        super::checkout::render(&restored);
+        render_fetch(&report.fetch, seconds);
+        super::checkout::render(&report.checkout);
     }
-    Ok(exit(clean))
+    Ok(exit(report.is_clean()))
 }
 
 /// `0.04s`, `3.2s`, `95s`.

@@ -7,8 +7,7 @@
 //!   file into git.
 //! * [`pre_push`] pushes, to the default remote, the content of the commits
 //!   being pushed.
-//! * post-checkout is `checkout` of every pointer after a branch switch;
-//!   it lives in the CLI, as it only calls [`crate::workspace::checkout`].
+//! * [`post_checkout`] checks out every pointer after a branch switch.
 
 pub mod install;
 mod precommit;
@@ -19,7 +18,17 @@ pub use precommit::{pre_commit, PreCommitReport, Problem, ProblemKind};
 pub use prepush::{parse_input, pre_push, PrePushReport, RefUpdate};
 
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::workspace::{checkout_all, find_pointers, CheckoutReport, Target};
+
+/// What post-checkout does after a branch switch: restore every tracked
+/// path as the new branch's pointers say. Files whose changes are not in
+/// the store are kept, never overwritten (no `--force` here).
+pub fn post_checkout(repo: &Repo, progress: &dyn Progress) -> Result<CheckoutReport> {
+    let targets = vec![Target::Pointers(find_pointers(repo)?)];
+    checkout_all(repo, targets, Default::default(), progress)
+}
 
 fn open_git(repo: &Repo) -> Result<git2::Repository> {
     git2::Repository::discover(repo.root()).map_err(|e| Error::Refused {

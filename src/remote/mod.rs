@@ -23,11 +23,13 @@
 pub mod fetch;
 mod in_order;
 pub mod index;
+pub mod pull;
 pub mod push;
 pub mod settings;
 mod targets;
 
 pub use fetch::{fetch, FetchReport};
+pub use pull::{pull, PullReport};
 pub use push::{push, PushReport};
 pub use targets::{checkout_targets, roots_for, Scope};
 

@@ -83,6 +83,30 @@ impl CheckoutReport {
     pub fn is_clean(&self) -> bool {
         self.kept.is_empty() && self.failed.is_empty()
     }
+
+    /// Add what another checkout did to this report.
+    pub fn absorb(&mut self, other: CheckoutReport) {
+        self.restored.extend(other.restored);
+        self.removed.extend(other.removed);
+        self.unchanged += other.unchanged;
+        self.kept.extend(other.kept);
+        self.failed.extend(other.failed);
+        self.released.extend(other.released);
+    }
+}
+
+/// Check out each target in turn, with one report for all.
+pub fn checkout_all(
+    repo: &Repo,
+    targets: Vec<Target>,
+    opts: CheckoutOptions,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
+    let mut total = CheckoutReport::default();
+    for t in targets {
+        total.absorb(checkout(repo, t, opts, progress)?);
+    }
+    Ok(total)
 }
 
 /// Work out what the user meant by `arg`: a pointer file or tracked path

@@ -12,7 +12,7 @@ pub mod walk;
 pub use add::{add, AddOutcome, AddReport};
 pub(crate) use add::{keep_finished_work, store_path};
 pub use checkout::{
-    checkout, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
+    checkout, checkout_all, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
 };
 pub use ls::{ls, Listing};
 pub use status::{narrow, status, Changes, PointerStatus, State, StatusItem};
