@@ -3,14 +3,25 @@
 //! The library does all the work and never prints; the `rvc` binary
 //! (`src/main.rs`, `src/cli/`) parses arguments and renders results.
 //!
-//! * [`hash`] and [`tree`] define the ids (file id, rows hash, tree id).
-//! * [`store`] keeps content by id; [`statcache`] avoids re-hashing.
+//! * [`id`], [`hash`] and [`tree`] define the ids (file id, rows hash,
+//!   tree id).
+//! * [`store`] keeps content by id (tensor-aware chunks, byte planes,
+//!   packs); [`statcache`] avoids re-hashing.
 //! * [`pointer`] reads and writes the `PATH.rvc` files committed to git.
-//! * [`repo`] finds the repository, its settings and its lock.
-//! * [`workspace`] implements `add`, `status`, `checkout` and `ls`.
+//! * [`repo`], [`config`] and [`lock`] find the repository, read its
+//!   settings and take its file locks.
+//! * [`workspace`] implements `add`, `status`, `checkout`, `ls` and the
+//!   data `diff`.
+//! * [`run`] records, runs, compares and tabulates training runs;
+//!   [`plots`] draws them.
 //! * [`remote`] implements `push`, `fetch` and `pull` through object storage.
+//! * [`maintenance`] keeps the store healthy: roots, retention, `gc`,
+//!   `fsck`, `du`.
 //! * [`hooks`] installs and runs the git hooks.
-//! * [`interrupt`] lets Ctrl-C stop long work at a safe point.
+//! * [`interrupt`] lets Ctrl-C stop long work at a safe point;
+//!   [`progress`] reports how far it got.
+//!
+//! docs/architecture.md maps the modules and how data flows through them.
 
 pub mod config;
 pub mod error;
