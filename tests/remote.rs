@@ -795,3 +795,34 @@ fn an_azure_remote_round_trips_through_azurite() {
     assert!(stderr(&out).contains("remote `gone`"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// `[remote.NAME] jobs` is rvc's own setting: a bad value is refused with
+/// the remote named (it was once silently ignored), a good one is used.
+#[test]
+fn a_remote_own_jobs_setting_is_checked_and_used() {
+    let remote_dir = tempfile::tempdir().unwrap();
+    let a = repo();
+    a.write("one/x.txt", "x\n");
+    a.rvc(&["add", "one"]).assert().success();
+    let url = format!("file://{}", remote_dir.path().display());
+    a.rvc(&["remote", "add", "origin", &url, "--default", "-o", "jobs=0"])
+        .assert()
+        .success();
+    let out = a.rvc(&["push"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("origin") && err.contains("jobs must be a whole number"),
+        "{err}"
+    );
+    a.rvc(&["remote", "remove", "origin"]).assert().success();
+    a.rvc(&["remote", "add", "origin", &url, "--default", "-o", "jobs=2"])
+        .assert()
+        .success();
+    let j = a.json(&["push"]);
+    assert_eq!(j["push"]["objects"], 2, "{j}");
+    assert_eq!(j["push"]["jobs"], 2, "{j}");
+    // --jobs wins over the remote's own setting.
+    let j = a.json(&["fetch", "--jobs", "5"]);
+    assert_eq!(j["fetch"]["jobs"], 5, "{j}");
+}

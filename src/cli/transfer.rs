@@ -49,7 +49,7 @@ fn prepare(cwd: &Path, args: &Args) -> rvc::Result<Prepared> {
     let remote = Remote::open(repo.root(), repo.config(), args.remote.as_deref())?;
     let jobs = args
         .jobs
-        .unwrap_or_else(|| remote::default_jobs(repo.config()))
+        .unwrap_or_else(|| remote::default_jobs(repo.config(), &remote))
         .max(1);
     Ok(Prepared {
         repo,

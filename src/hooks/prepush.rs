@@ -106,7 +106,7 @@ pub fn pre_push(
         return Ok(report);
     }
     let remote = Remote::open(repo.root(), repo.config(), None)?;
-    let jobs = jobs.unwrap_or_else(|| remote::default_jobs(repo.config()));
+    let jobs = jobs.unwrap_or_else(|| remote::default_jobs(repo.config(), &remote));
     report.push = Some(remote::push(
         repo,
         &remote,

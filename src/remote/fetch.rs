@@ -53,6 +53,8 @@ pub struct CorruptObject {
 pub struct FetchReport {
     pub remote: String,
     pub url: String,
+    /// Transfers that were kept in flight at once.
+    pub jobs: usize,
     /// Objects downloaded, verified and stored.
     pub objects: u64,
     /// Their bytes, as stored.
@@ -96,6 +98,7 @@ pub fn fetch(
     let mut report = FetchReport {
         remote: remote.name.clone(),
         url: remote.url.clone(),
+        jobs: opts.jobs,
         ..Default::default()
     };
     let rt = super::runtime()?;

@@ -61,12 +61,13 @@ pub struct TransferOptions {
     pub jobs: usize,
 }
 
-/// The default number of transfers in flight: enough to hide the latency of
-/// object storage, which is per request and per stream, not per byte (a
-/// 1 GiB pull from the loopback test server took 10.3 s with 8 and 7.8 s
-/// with 32; see docs/benchmarks.md).
-pub fn default_jobs(config: &Config) -> usize {
-    config.jobs.unwrap_or_else(|| {
+/// The default number of transfers in flight for `remote`: its own
+/// `[remote.NAME] jobs`, else `[core] jobs`, else enough to hide the
+/// latency of object storage, which is per request and per stream, not per
+/// byte (a 1 GiB pull from the loopback test server took 10.3 s with 8 and
+/// 7.8 s with 32; see docs/benchmarks.md).
+pub fn default_jobs(config: &Config, remote: &Remote) -> usize {
+    remote.jobs.or(config.jobs).unwrap_or_else(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         (cores * 8).clamp(16, 32)
     })
@@ -78,6 +79,8 @@ pub struct Remote {
     pub name: String,
     /// The URL, as configured (no credentials are ever part of it).
     pub url: String,
+    /// Transfers in flight, when `[remote.NAME] jobs` sets it.
+    pub jobs: Option<usize>,
     store: Arc<dyn ObjectStore>,
     prefix: Path,
 }
@@ -111,9 +114,22 @@ impl Remote {
             });
         };
         let (store, prefix) = connect(root, &name, &url_text, settings)?;
+        let jobs = match settings.options.get("jobs") {
+            None => None,
+            Some(v) => match v.parse::<usize>() {
+                Ok(j) if j >= 1 => Some(j),
+                _ => {
+                    return Err(Error::BadRemote {
+                        name,
+                        message: format!("jobs must be a whole number from 1 up, not `{v}`"),
+                    })
+                }
+            },
+        };
         Ok(Remote {
             name,
             url: url_text,
+            jobs,
             store,
             prefix,
         })
@@ -200,7 +216,7 @@ fn connect(
                     .ok_or_else(|| bad(format!("path_style must be true or false, not `{v}`")))?)
                 .to_string(),
             )),
-            "jobs" => {}
+            "jobs" => {} // rvc's own: read by Remote::open
             _ => options.push((k.clone(), v.clone())),
         }
     }

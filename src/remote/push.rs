@@ -54,6 +54,8 @@ pub struct FailedTransfer {
 pub struct PushReport {
     pub remote: String,
     pub url: String,
+    /// Transfers that were kept in flight at once.
+    pub jobs: usize,
     /// Objects uploaded (packed chunks counted one by one).
     pub objects: u64,
     /// Bytes uploaded.
@@ -125,6 +127,7 @@ pub fn push(
     let mut report = PushReport {
         remote: remote.name.clone(),
         url: remote.url.clone(),
+        jobs: opts.jobs,
         ..Default::default()
     };
     let rt = super::runtime()?;
