@@ -62,6 +62,13 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
     let _lock = repo.lock(false)?;
     let store = repo.store();
     let mut keep: Vec<Keep> = roots::workspace(repo)?;
+    // A run's patch, metrics series or log is a stored file the lockfile
+    // names without a size: its logical size is the file's.
+    for k in keep.iter_mut().filter(|k| k.logical == 0) {
+        if let crate::store::Root::File(id) = k.root {
+            k.logical = store.file_size(&id).unwrap_or(0);
+        }
+    }
     // A run output with released checkpoints counts only what it keeps.
     for k in keep.iter_mut().filter(|k| !k.except.is_empty()) {
         if let crate::store::Root::Tree(id) = k.root {
