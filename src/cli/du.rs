@@ -24,15 +24,15 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         "{:>10}  {:>10}  {:>10}  {:>6}  {:>8}  {:>6}  path",
         "logical", "unique", "stored", "dedup", "compress", "total"
     );
-    let row = |logical, unique, stored, dedup, compression, total, what: &str| {
+    let row = |u: &rvc::maintenance::du::Usage, what: &str| {
         println!(
             "{:>10}  {:>10}  {:>10}  {:>6}  {:>8}  {:>6}  {what}",
-            bytes(logical),
-            bytes(unique),
-            bytes(stored),
-            ratio(dedup),
-            ratio(compression),
-            ratio(total),
+            bytes(u.logical),
+            bytes(u.unique),
+            bytes(u.stored),
+            ratio(u.dedup),
+            ratio(u.compression),
+            ratio(u.ratio),
         )
     };
     for p in &r.pointers {
@@ -41,23 +41,10 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         } else {
             String::new()
         };
-        row(
-            p.logical,
-            p.unique,
-            p.stored,
-            p.dedup,
-            p.compression,
-            p.ratio,
-            &format!("{}{missing}", p.pointer_file),
-        );
+        row(&p.usage, &format!("{}{missing}", p.pointer_file));
     }
     row(
-        r.logical,
-        r.unique,
-        r.stored,
-        r.dedup,
-        r.compression,
-        r.ratio,
+        &r.total,
         "total (objects shared between paths counted once)",
     );
     println!(

@@ -167,7 +167,7 @@ fn pre_push(repo: &rvc::Repo, git_remote: Option<String>) -> CmdResult {
         eprintln!(
             "rvc pre-push: pushed {} to {} for {} ({} already there)",
             plural(push.objects, "object", "objects"),
-            push.remote,
+            push.to.remote,
             plural(report.commits as u64, "commit", "commits"),
             push.already_on_remote
         );
@@ -175,7 +175,7 @@ fn pre_push(repo: &rvc::Repo, git_remote: Option<String>) -> CmdResult {
     } else {
         eprintln!(
             "rvc pre-push: the data of these commits is not all on {}, so the git push stops here",
-            push.remote
+            push.to.remote
         );
         eprintln!(
             "hint: fix what is listed above and push again (to push anyway: git push --no-verify)"

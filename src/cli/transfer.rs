@@ -181,14 +181,14 @@ fn render_push(r: &PushReport, seconds: f64) {
     if !r.missing.is_empty() {
         eprintln!(
             "hint: these objects are neither in the local store nor on {}; push from a machine that has them, or `rvc add` the data again",
-            r.remote
+            r.to.remote
         );
     }
     println!(
         "pushed {} ({}) to {} in {} ({}); {} already there",
         plural(r.objects, "object", "objects"),
         bytes(r.bytes),
-        r.remote,
+        r.to.remote,
         plural(r.uploads, "upload", "uploads"),
         secs(seconds),
         count(r.already_on_remote),
@@ -211,14 +211,14 @@ fn render_fetch(r: &FetchReport, seconds: f64) {
     if !r.missing.is_empty() {
         eprintln!(
             "hint: these objects are not on {}; push them from the machine that added the data",
-            r.remote
+            r.to.remote
         );
     }
     println!(
         "fetched {} ({}) from {} in {} ({}); {} already here",
         plural(r.objects, "object", "objects"),
         bytes(r.bytes),
-        r.remote,
+        r.to.remote,
         plural(r.downloads, "download", "downloads"),
         secs(seconds),
         count(r.already_local),

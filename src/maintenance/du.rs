@@ -10,16 +10,15 @@ use crate::error::Result;
 use crate::repo::Repo;
 use crate::store::{Area, ObjectRef};
 
-/// Usage of one pointer.
-#[derive(Debug, serde::Serialize)]
-pub struct PointerUsage {
-    pub pointer_file: String,
+/// Bytes before and after dedup and compression.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Usage {
     /// Bytes of the tracked content, as files.
     pub logical: u64,
-    /// Bytes of the distinct chunks it needs, before compression: what
-    /// is left after dedup.
+    /// Bytes of the distinct chunks needed, before compression: what is
+    /// left after dedup.
     pub unique: u64,
-    /// Bytes on disk of the objects it needs (each counted once), chunk
+    /// Bytes on disk of the objects needed (each counted once), chunk
     /// lists and tree listings included.
     pub stored: u64,
     /// `logical / unique`: what dedup saves.
@@ -28,33 +27,45 @@ pub struct PointerUsage {
     pub compression: Option<f64>,
     /// `logical / stored`, the two together; `None` when nothing is stored.
     pub ratio: Option<f64>,
+}
+
+impl Usage {
+    fn new(logical: u64, unique: u64, stored: u64) -> Usage {
+        let ratio = |a: u64, b: u64| (a > 0 && b > 0).then(|| a as f64 / b as f64);
+        Usage {
+            logical,
+            unique,
+            stored,
+            dedup: ratio(logical, unique),
+            compression: ratio(unique, stored),
+            ratio: ratio(logical, stored),
+        }
+    }
+}
+
+/// Usage of one pointer or run artefact.
+#[derive(Debug, serde::Serialize)]
+pub struct PointerUsage {
+    pub pointer_file: String,
+    #[serde(flatten)]
+    pub usage: Usage,
     /// Objects it needs that the store lacks.
     pub missing: usize,
 }
 
-/// Usage of everything together, and of the store as a whole.
+/// Usage of everything together (the sum of the logical bytes; every
+/// object needed counted once), and of the store as a whole.
 #[derive(Debug, serde::Serialize)]
 pub struct DuReport {
     pub pointers: Vec<PointerUsage>,
-    /// Sum of the pointers' logical bytes.
-    pub logical: u64,
-    /// Bytes of every distinct chunk some pointer needs, before compression.
-    pub unique: u64,
-    /// Bytes on disk of every object some pointer needs, each once.
-    pub stored: u64,
-    pub dedup: Option<f64>,
-    pub compression: Option<f64>,
-    pub ratio: Option<f64>,
+    #[serde(flatten)]
+    pub total: Usage,
     /// Everything in the store, referenced or not.
     pub store_objects: u64,
     pub store_bytes: u64,
     /// What `gc` would delete.
     pub unreferenced_objects: u64,
     pub unreferenced_bytes: u64,
-}
-
-fn ratio(logical: u64, stored: u64) -> Option<f64> {
-    (stored > 0 && logical > 0).then(|| logical as f64 / stored as f64)
 }
 
 /// Measure the workspace's pointers against the store.
@@ -113,12 +124,7 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
         let unique = unique_of(&mut reach.present.keys());
         pointers.push(PointerUsage {
             pointer_file: k.source.clone(),
-            logical: k.logical,
-            unique,
-            stored: bytes,
-            dedup: ratio(k.logical, unique),
-            compression: ratio(unique, bytes),
-            ratio: ratio(k.logical, bytes),
+            usage: Usage::new(k.logical, unique, bytes),
             missing: reach.missing.len(),
         });
     }
@@ -140,12 +146,7 @@ pub fn du(repo: &Repo) -> Result<DuReport> {
     }
     Ok(DuReport {
         pointers,
-        logical,
-        unique,
-        stored,
-        dedup: ratio(logical, unique),
-        compression: ratio(unique, stored),
-        ratio: ratio(logical, stored),
+        total: Usage::new(logical, unique, stored),
         store_objects,
         store_bytes,
         unreferenced_objects,

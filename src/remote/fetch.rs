@@ -51,10 +51,8 @@ pub struct CorruptObject {
 /// What `fetch` did.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct FetchReport {
-    pub remote: String,
-    pub url: String,
-    /// Transfers that were kept in flight at once.
-    pub jobs: usize,
+    #[serde(flatten)]
+    pub to: super::Endpoint,
     /// Objects downloaded, verified and stored.
     pub objects: u64,
     /// Their bytes, as stored.
@@ -96,9 +94,7 @@ pub fn fetch(
     let _lock = store.lock(false, repo.lock_timeout())?;
     let state = repo.rvc_dir().join("state");
     let mut report = FetchReport {
-        remote: remote.name.clone(),
-        url: remote.url.clone(),
-        jobs: opts.jobs,
+        to: super::Endpoint::of(remote, opts),
         ..Default::default()
     };
     let rt = super::runtime()?;

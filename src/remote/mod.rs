@@ -54,6 +54,26 @@ pub const MULTIPART_THRESHOLD: u64 = 16 << 20;
 /// The size of each part of a multipart upload.
 pub const PART_SIZE: usize = 16 << 20;
 
+/// Which remote a transfer went to, and how: the head of the push and
+/// fetch reports.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Endpoint {
+    pub remote: String,
+    pub url: String,
+    /// Transfers that were kept in flight at once.
+    pub jobs: usize,
+}
+
+impl Endpoint {
+    pub(crate) fn of(remote: &Remote, opts: TransferOptions) -> Endpoint {
+        Endpoint {
+            remote: remote.name.clone(),
+            url: remote.url.clone(),
+            jobs: opts.jobs,
+        }
+    }
+}
+
 /// Options shared by push, fetch and pull.
 #[derive(Clone, Copy, Debug)]
 pub struct TransferOptions {

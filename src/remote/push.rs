@@ -52,10 +52,8 @@ pub struct FailedTransfer {
 /// What `push` did.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct PushReport {
-    pub remote: String,
-    pub url: String,
-    /// Transfers that were kept in flight at once.
-    pub jobs: usize,
+    #[serde(flatten)]
+    pub to: super::Endpoint,
     /// Objects uploaded (packed chunks counted one by one).
     pub objects: u64,
     /// Bytes uploaded.
@@ -125,9 +123,7 @@ pub fn push(
     let _lock = store.lock(false, repo.lock_timeout())?;
     let state = repo.rvc_dir().join("state");
     let mut report = PushReport {
-        remote: remote.name.clone(),
-        url: remote.url.clone(),
-        jobs: opts.jobs,
+        to: super::Endpoint::of(remote, opts),
         ..Default::default()
     };
     let rt = super::runtime()?;
