@@ -34,17 +34,22 @@ fn rvc_own(p: &str, rvc_dir: &str) -> bool {
         || p.ends_with("/.gitignore")
 }
 
-/// The `.rvc/` directory of the repository at `dir` as git names it.
-fn rvc_dir_in_git(repo: &git2::Repository, dir: &Path) -> String {
-    let prefix = repo
-        .workdir()
+/// Where `dir` is inside the work tree of `repo`, `/`-separated; empty at
+/// the top (or when git has no work tree that holds `dir`).
+fn prefix_in(repo: &git2::Repository, dir: &Path) -> String {
+    repo.workdir()
         .and_then(|w| std::fs::canonicalize(w).ok())
         .and_then(|w| {
             dir.strip_prefix(w)
                 .ok()
                 .map(|p| p.to_string_lossy().into_owned())
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The `.rvc/` directory of the repository at `dir` as git names it.
+fn rvc_dir_in_git(repo: &git2::Repository, dir: &Path) -> String {
+    let prefix = prefix_in(repo, dir);
     if prefix.is_empty() {
         ".rvc/".to_string()
     } else {
@@ -78,15 +83,7 @@ pub fn capture(
         Err(e) => return Err(git_err(e)),
     };
     // Paths git reports are relative to its work tree, which may be above `dir`.
-    let prefix = repo
-        .workdir()
-        .and_then(|w| std::fs::canonicalize(w).ok())
-        .and_then(|w| {
-            dir.strip_prefix(w)
-                .ok()
-                .map(|p| p.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default();
+    let prefix = prefix_in(&repo, dir);
     let in_git = |s: &String| {
         if prefix.is_empty() {
             s.clone()

@@ -274,10 +274,11 @@ fn python_json(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    /// A file `name` holding `text` in a fresh temporary directory.
+    pub(crate) fn file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join(name);
         std::fs::write(&p, text).unwrap();

@@ -194,13 +194,7 @@ fn leaf(k: &str, v: toml::Value, out: &mut Params) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        (d, p)
-    }
+    use crate::run::metrics::tests::file as write;
 
     #[test]
     fn the_three_formats_flatten_alike() {
