@@ -105,6 +105,12 @@ fn three_runs() -> Workspace {
 
 #[test]
 fn page_renders_in_chromium_without_console_errors_and_shows_every_run() {
+    if !common::have_tool(
+        browser::chromium_path().to_str().unwrap(),
+        "the browser test",
+    ) {
+        return;
+    }
     let ws = three_runs();
     let out = ws.rvc(&["plots"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -217,6 +223,12 @@ fn page_renders_in_chromium_without_console_errors_and_shows_every_run() {
 
 #[test]
 fn console_check_catches_deliberate_errors() {
+    if !common::have_tool(
+        browser::chromium_path().to_str().unwrap(),
+        "the browser test",
+    ) {
+        return;
+    }
     // The check must have teeth: the same page with a broken script shows
     // its errors, and the page's policy refuses a script slipped into it.
     let ws = repo();

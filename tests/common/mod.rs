@@ -137,6 +137,33 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Whether the system tool `tool` (a command on the PATH, or a path) is
+/// there for a test that drives it. When it is not, the test should return
+/// at once: this says on stderr what is missing and how to get it, so
+/// nothing is skipped silently. Under `RVC_TEST_ALL_TOOLS=1`, which
+/// `scripts/test.sh` sets after installing every tool, a missing tool is
+/// a failure instead.
+pub fn have_tool(tool: &str, what_for: &str) -> bool {
+    let found = if tool.contains('/') {
+        Path::new(tool).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+    };
+    if !found {
+        let message = format!(
+            "SKIPPED: {what_for} needs {tool}, which is not installed; \
+             scripts/test.sh installs it and runs this test"
+        );
+        assert!(
+            std::env::var_os("RVC_TEST_ALL_TOOLS").is_none(),
+            "{message} (RVC_TEST_ALL_TOOLS is set, so this is a failure)"
+        );
+        eprintln!("{message}");
+    }
+    found
+}
+
 pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
