@@ -774,8 +774,6 @@ fn regression_user_files_named_like_temp_files_are_data() {
 #[test]
 fn regression_messages_say_what_is_true() {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     ws.write("notes.md", "hello\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -1038,8 +1036,6 @@ fn temp_files_are_kept_while_a_writer_holds_the_store_lock() {
 #[test]
 fn regression_diff_without_runs_compares_tracked_data_of_commits_and_the_workspace() {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     ws.write("data/reviews.csv", "id,text\n1,a\n2,b\n3,c\n");
     ws.write("data/img/a.png", "a");
     ws.write("model.bin", "weights v1");

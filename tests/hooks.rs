@@ -10,8 +10,6 @@ use common::{noise, stderr, Workspace};
 
 fn repo() -> Workspace {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     ws.git(&["checkout", "-q", "-b", "main"]);
     ws
 }
@@ -224,8 +222,7 @@ fn pre_commit_accepts_content_that_is_only_on_the_remote() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    b.git(&["config", "user.email", "t@example.com"]);
-    b.git(&["config", "user.name", "t"]);
+    b.committer();
     b.rvc(&["hooks", "install"]).assert().success();
     std::fs::copy(a.path("m2.bin.rvc"), b.path("m2.bin.rvc")).unwrap();
     b.git(&["add", "m2.bin.rvc"]);
@@ -434,8 +431,7 @@ fn the_pre_commit_framework_runs_rvcs_hooks_from_this_repository() {
 fn hooks_work_when_the_rvc_repository_is_below_the_top_of_the_git_work_tree() {
     let ws = Workspace::bare();
     ws.git(&["init", "-q"]);
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
+    ws.committer();
     std::fs::create_dir_all(ws.path("ml")).unwrap();
     ws.rvc(&["-C", "ml", "init"]).assert().success();
     ws.write("ml/data/a.txt", "one\n");

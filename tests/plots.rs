@@ -9,8 +9,6 @@ use serde_json::Value;
 
 fn repo() -> Workspace {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     ws.write("data/train.csv", "id,text\n1,alpha\n2,beta\n3,gamma\n");
     ws.write(".gitignore", "/out/\n");
     ws.rvc(&["add", "data"]).assert().success();

@@ -19,13 +19,6 @@ use s3::S3Server;
 
 const BUCKET: &str = "team-data";
 
-fn repo() -> Workspace {
-    let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
-    ws
-}
-
 /// A second clone of `ws` (after committing everything), with its own store.
 fn clone_of(ws: &Workspace) -> Workspace {
     ws.git(&["add", "-A"]);
@@ -119,7 +112,7 @@ fn same_tree(a: &Path, b: &Path) {
 fn s3_push_then_pull_in_a_fresh_clone_with_credentials_from_the_local_config() {
     let tmp = tempfile::tempdir().unwrap();
     let server = S3Server::start(tmp.path(), BUCKET);
-    let a = repo();
+    let a = Workspace::new();
     some_data(&a);
     a.rvc(&["add", "data", "ckpt/model.bin", "ckpt/model.safetensors"])
         .assert()
@@ -219,18 +212,10 @@ fn s3_push_then_pull_in_a_fresh_clone_with_credentials_from_the_local_config() {
 fn wrong_credentials_and_an_unreachable_server_fail_clearly_without_printing_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     let server = S3Server::start(tmp.path(), BUCKET);
-    let a = repo();
+    let a = Workspace::new();
     a.write("x.txt", "hello\n");
     a.rvc(&["add", "x.txt"]).assert().success();
-    a.rvc(&[
-        "remote",
-        "add",
-        "origin",
-        &format!("s3://{BUCKET}/p"),
-        "--default",
-    ])
-    .assert()
-    .success();
+    a.add_remote("origin", &format!("s3://{BUCKET}/p"));
     let mut cmd = a.rvc(&["push"]);
     cmd.envs(server.env())
         .env("AWS_SECRET_ACCESS_KEY", "not-the-secret-at-all");
@@ -258,7 +243,7 @@ fn wrong_credentials_and_an_unreachable_server_fail_clearly_without_printing_sec
 
 #[test]
 fn remote_config_keeps_secrets_out_of_the_committed_file() {
-    let ws = repo();
+    let ws = Workspace::new();
     // A credential on the command line is refused unless it goes to the local file.
     ws.rvc(&[
         "remote",
@@ -368,22 +353,14 @@ fn flip(path: &Path, at: u64) {
 fn corrupt_remote_objects_are_reported_and_nothing_built_from_them_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let server = S3Server::start(tmp.path(), BUCKET);
-    let a = repo();
+    let a = Workspace::new();
     a.write("data/a.txt", "alpha\n");
     a.write("extra/b.txt", "bravo\n");
     a.write("model.bin", noise(9 << 20, 3));
     a.rvc(&["add", "data", "extra", "model.bin"])
         .assert()
         .success();
-    a.rvc(&[
-        "remote",
-        "add",
-        "origin",
-        &format!("s3://{BUCKET}/p"),
-        "--default",
-    ])
-    .assert()
-    .success();
+    a.add_remote("origin", &format!("s3://{BUCKET}/p"));
     rvc_s3(&a, &server, &["push"]).assert().success();
     let bucket = tmp.path().join(BUCKET).join("p");
     // Damage one loose chunk of model.bin, and the packed chunk of b.txt.
@@ -426,13 +403,11 @@ fn corrupt_remote_objects_are_reported_and_nothing_built_from_them_is_written() 
 #[test]
 fn a_manifest_that_does_not_rebuild_its_file_is_refused() {
     let remote_dir = tempfile::tempdir().unwrap();
-    let a = repo();
+    let a = Workspace::new();
     a.write("model.bin", noise(10 << 20, 11));
     a.rvc(&["add", "model.bin"]).assert().success();
     let url = remote_dir.path().to_str().unwrap();
-    a.rvc(&["remote", "add", "origin", url, "--default"])
-        .assert()
-        .success();
+    a.add_remote("origin", url);
     a.rvc(&["push"]).assert().success();
     // Swap the first two lines of the manifest: it still parses, and every
     // chunk it names is genuine, but it no longer rebuilds the file.
@@ -462,7 +437,7 @@ fn a_manifest_that_does_not_rebuild_its_file_is_refused() {
 #[test]
 fn a_local_path_remote_round_trips_and_targets_select_what_moves() {
     let remote_dir = tempfile::tempdir().unwrap();
-    let a = repo();
+    let a = Workspace::new();
     a.write("one/x.txt", "x\n");
     a.write("two/y.txt", "y\n");
     a.write("params.json", "{\"lr\": 0.1}");
@@ -483,9 +458,7 @@ fn a_local_path_remote_round_trips_and_targets_select_what_moves() {
     .assert()
     .success();
     let url = format!("file://{}", remote_dir.path().display());
-    a.rvc(&["remote", "add", "origin", &url, "--default"])
-        .assert()
-        .success();
+    a.add_remote("origin", &url);
     // Only one.rvc.
     let j = a.json(&["push", "one.rvc"]);
     assert_eq!(j["push"]["objects"], 2, "{j}"); // a tree and one chunk
@@ -510,21 +483,13 @@ fn a_local_path_remote_round_trips_and_targets_select_what_moves() {
 fn an_interrupted_push_resumes_and_never_exposes_a_partial_object() {
     let tmp = tempfile::tempdir().unwrap();
     let mut server = S3Server::start(tmp.path(), BUCKET);
-    let a = repo();
+    let a = Workspace::new();
     a.many_files("data", 2000);
     for i in 0..4 {
         a.write(&format!("ckpt/{i}.bin"), noise(12 << 20, 40 + i));
     }
     a.rvc(&["add", "data", "ckpt"]).assert().success();
-    a.rvc(&[
-        "remote",
-        "add",
-        "origin",
-        &format!("s3://{BUCKET}/p"),
-        "--default",
-    ])
-    .assert()
-    .success();
+    a.add_remote("origin", &format!("s3://{BUCKET}/p"));
     let b = clone_of(&a);
 
     // kill -9 at a few points.
@@ -609,15 +574,13 @@ fn concurrent_pushes_and_many_indexes_stay_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let server = S3Server::start(tmp.path(), BUCKET);
     let url = format!("s3://{BUCKET}/shared");
-    let a = repo();
-    let c = repo();
+    let a = Workspace::new();
+    let c = Workspace::new();
     for ws in [&a, &c] {
         ws.many_files("data", 400);
         ws.write("common.bin", noise(6 << 20, 99));
         ws.rvc(&["add", "data", "common.bin"]).assert().success();
-        ws.rvc(&["remote", "add", "origin", &url, "--default"])
-            .assert()
-            .success();
+        ws.add_remote("origin", &url);
     }
     c.write("data/extra.txt", "only in c\n");
     c.rvc(&["add", "data"]).assert().success();
@@ -657,7 +620,7 @@ fn concurrent_pushes_and_many_indexes_stay_consistent() {
 #[test]
 fn a_tree_whose_content_is_missing_locally_is_not_listed_on_the_remote() {
     let remote_dir = tempfile::tempdir().unwrap();
-    let a = repo();
+    let a = Workspace::new();
     a.write("ok/a.txt", "fine\n");
     a.write("broken/big.bin", noise(6 << 20, 21));
     a.write("broken/small.txt", "small\n");
@@ -711,7 +674,7 @@ fn a_tree_whose_content_is_missing_locally_is_not_listed_on_the_remote() {
 #[test]
 fn an_oversized_object_on_the_remote_is_refused_without_being_read() {
     let remote_dir = tempfile::tempdir().unwrap();
-    let a = repo();
+    let a = Workspace::new();
     a.write("model.bin", noise(6 << 20, 31));
     a.rvc(&["add", "model.bin"]).assert().success();
     a.rvc(&[
@@ -744,7 +707,7 @@ fn an_azure_remote_round_trips_through_azurite() {
     }
     let az = azurite::Azurite::start();
     az.create_container("rvc");
-    let a = repo();
+    let a = Workspace::new();
     some_data(&a);
     a.rvc(&["add", "data", "ckpt/model.bin"]).assert().success();
     a.rvc(&[
@@ -804,7 +767,7 @@ fn an_azure_remote_round_trips_through_azurite() {
 #[test]
 fn a_remote_own_jobs_setting_is_checked_and_used() {
     let remote_dir = tempfile::tempdir().unwrap();
-    let a = repo();
+    let a = Workspace::new();
     a.write("one/x.txt", "x\n");
     a.rvc(&["add", "one"]).assert().success();
     let url = format!("file://{}", remote_dir.path().display());

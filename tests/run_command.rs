@@ -10,8 +10,6 @@ use common::{stderr, stdout, Workspace};
 
 fn repo() -> Workspace {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     // A stand-in trainer: writes an output and metrics, prints to both
     // streams, sleeps $SLEEP seconds, exits with $CODE.
     ws.write(

@@ -5,13 +5,6 @@ mod common;
 use common::{stderr, stdout, Workspace};
 use predicates::prelude::*;
 
-fn repo() -> Workspace {
-    let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
-    ws
-}
-
 fn trainer_state(losses: &[(u64, f64)], eval: f64) -> String {
     let mut h: Vec<String> = losses
         .iter()
@@ -35,7 +28,7 @@ fn trainer_state(losses: &[(u64, f64)], eval: f64) -> String {
 /// name every one of these changes.
 #[test]
 fn forensics_diff_names_every_change() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/train.csv", "id,text\n1,alpha\n2,beta\n3,gamma\n");
     ws.write("requirements.txt", "torch==2.3.0\ntransformers==4.40.0\n");
     ws.write(
@@ -239,7 +232,7 @@ fn forensics_diff_names_every_change() {
 
 #[test]
 fn lock_records_everything_and_refuses_to_overwrite() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/a.jsonl", "{\"x\": 1}\r\n{\"x\": 2}\r\n");
     ws.write("params.json", "{\"lr\": 0.001, \"layers\": [1, 2]}");
     ws.write("m.csv", "step,loss\n1,0.5\n2,nan\n3,\n");
@@ -310,7 +303,7 @@ fn lock_records_everything_and_refuses_to_overwrite() {
 
 #[test]
 fn runs_lists_and_groups_children_under_their_parent() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -375,7 +368,7 @@ fn a_run_outside_git_records_no_code_state_with_a_warning() {
 
 #[test]
 fn malformed_lockfiles_params_and_metrics_name_file_and_line() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     ws.write("bad.yaml", "a: 1\nb: [1, 2\n");
     ws.rvc(&["lock", "r", "--input", "data", "--params", "bad.yaml"])
@@ -426,7 +419,7 @@ fn malformed_lockfiles_params_and_metrics_name_file_and_line() {
 
 #[test]
 fn which_finds_a_checkpoint_directory_inside_a_stored_output() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     ws.write(
         "out/r1/checkpoint-200/model.safetensors",
@@ -450,7 +443,7 @@ fn which_finds_a_checkpoint_directory_inside_a_stored_output() {
 
 #[test]
 fn lockfiles_are_refused_when_they_point_into_rvc_or_lie_about_their_name() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     ws.rvc(&["lock", "r1", "--input", "data"])
         .assert()
@@ -477,7 +470,7 @@ fn lockfiles_are_refused_when_they_point_into_rvc_or_lie_about_their_name() {
 
 #[test]
 fn runs_are_not_dirtied_by_rvcs_own_files() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("train.py", "print(1)\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -509,7 +502,7 @@ fn runs_are_not_dirtied_by_rvcs_own_files() {
 
 #[test]
 fn gc_all_commits_keeps_what_lockfiles_in_history_reference() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     ws.write("out/r1/adapter.bin", common::noise(10_000, 3));
     ws.rvc(&["lock", "r1", "--input", "data", "--output", "out/r1"])
@@ -545,7 +538,7 @@ fn gc_all_commits_keeps_what_lockfiles_in_history_reference() {
 
 #[test]
 fn runs_sort_naturally_and_diff_pairs_a_lone_output_on_each_side() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("data/x.txt", "x\n");
     for (k, step) in [(1, 200), (2, 400), (10, 2000)] {
         ws.write(
@@ -613,7 +606,7 @@ fn hf_checkpoints(ws: &Workspace, name: &str, loss: f64) {
 
 #[test]
 fn regression_a_runs_own_checkpoints_do_not_make_it_dirty() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("train.py", "print(1)\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -697,7 +690,7 @@ fn regression_a_runs_own_checkpoints_do_not_make_it_dirty() {
 
 #[test]
 fn regression_a_run_with_nothing_recorded_is_warned_about() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("params.yaml", "lr: 0.1\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -747,7 +740,7 @@ fn markdown_has_no_stray_code_blocks(md: &str) {
 
 #[test]
 fn regression_diff_hides_unchanged_metrics_and_runs_shows_tags() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("train.py", "print(1)\n");
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-qm", "init"]);
@@ -802,7 +795,7 @@ fn regression_diff_hides_unchanged_metrics_and_runs_shows_tags() {
 /// says `transformers>=4.40`.
 #[test]
 fn installed_packages_are_recorded_and_diffed() {
-    let ws = repo();
+    let ws = Workspace::new();
     ws.write("requirements.txt", "transformers>=4.40\n");
     ws.write("m.jsonl", "{\"step\": 1, \"loss\": 0.5}\n");
     ws.git(&["add", "-A"]);
@@ -854,7 +847,7 @@ fn installed_packages_are_recorded_and_diffed() {
 /// a damaged one is an error naming the file and the offset.
 #[test]
 fn tensorboard_event_files_are_a_metrics_source() {
-    let ws = repo();
+    let ws = Workspace::new();
     let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tfevents");
     for kind in ["simple", "tensor"] {
         for e in std::fs::read_dir(vectors.join(kind)).unwrap() {

@@ -108,8 +108,6 @@ fn text_is_compressed_and_weights_are_kept_raw() {
 #[test]
 fn gc_keeps_what_is_referenced_and_reports_what_it_deletes() {
     let ws = Workspace::new();
-    ws.git(&["config", "user.email", "t@example.com"]);
-    ws.git(&["config", "user.name", "t"]);
     ws.write("model.bin", noise(9 << 20, 1));
     ws.rvc(&["add", "model.bin"]).assert().success();
     ws.git(&["add", "model.bin.rvc", ".gitignore"]);

@@ -21,12 +21,26 @@ impl Workspace {
         }
     }
 
-    /// A git repository with `rvc init` done.
+    /// A git repository (with a committer configured) and `rvc init` done.
     pub fn new() -> Workspace {
         let ws = Workspace::bare();
         ws.git(&["init", "-q"]);
+        ws.committer();
         ws.rvc(&["init"]).assert().success();
         ws
+    }
+
+    /// Configure a git committer, so that commits work on any machine.
+    pub fn committer(&self) {
+        self.git(&["config", "user.email", "t@example.com"]);
+        self.git(&["config", "user.name", "t"]);
+    }
+
+    /// `rvc remote add NAME URL --default`.
+    pub fn add_remote(&self, name: &str, url: &str) {
+        self.rvc(&["remote", "add", name, url, "--default"])
+            .assert()
+            .success();
     }
 
     pub fn root(&self) -> &Path {
