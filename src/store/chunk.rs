@@ -504,7 +504,7 @@ pub fn decoded_size(stored_head: &[u8], stored_len: u64) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
