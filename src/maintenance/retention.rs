@@ -282,10 +282,15 @@ pub fn plan(
 /// `best_model_checkpoint` from the newest checkpoint's trainer_state.json
 /// that names one.
 fn best_of(store: &Store, checkpoints: &[Checkpoint]) -> Result<Option<String>> {
+    // Checkpoints of one output share its tree: read each listing once.
+    let mut trees = BTreeMap::new();
     for c in checkpoints {
-        let tree = store.get_tree(&c.tree)?;
+        let tree = match trees.entry(c.tree) {
+            std::collections::btree_map::Entry::Occupied(t) => t.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => v.insert(store.get_tree(&c.tree)?),
+        };
         let want = format!("{}trainer_state.json", c.prefix);
-        let Some(entry) = tree.entries().iter().find(|e| e.path == want) else {
+        let Some(entry) = tree.get(&want) else {
             continue;
         };
         let Ok(bytes) = store.read_file(&entry.id) else {
