@@ -14,8 +14,8 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rvc::hash::{digest_bytes, hash_bytes};
-use rvc::tree::{Entry, Kind, Tree};
+use rvc::format::hash::{digest_bytes, hash_bytes};
+use rvc::format::tree::{Entry, Kind, Tree};
 
 /// Time spent measuring one benchmark (after warm-up), and sample bounds.
 const TARGET: Duration = Duration::from_millis(1500);

@@ -27,7 +27,7 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn tree_parse_regressions_pass() {
     for (path, bytes) in inputs("tree_parse") {
-        if let Ok(tree) = rvc::tree::Tree::parse(&bytes, "fuzz") {
+        if let Ok(tree) = rvc::format::tree::Tree::parse(&bytes, "fuzz") {
             assert_eq!(tree.encode(), bytes, "{}", path.display());
         }
     }
@@ -44,7 +44,7 @@ fn statcache_load_regressions_pass() {
     for (path, bytes) in inputs("statcache_load") {
         let file = dir.path().join("stat-cache");
         std::fs::write(&file, &bytes).unwrap();
-        let cache = rvc::statcache::StatCache::load(&file);
+        let cache = rvc::repository::statcache::StatCache::load(&file);
         // At most one entry per 69 bytes of input can be real.
         assert!(cache.len() <= bytes.len() / 69 + 1, "{}", path.display());
     }

@@ -4,12 +4,12 @@ use std::io::Write;
 use std::path::Path;
 
 use proptest::prelude::*;
-use rvc::hash::digest_bytes;
-use rvc::progress::Silent;
-use rvc::tree::{Entry, Kind, Tree};
+use rvc::format::hash::digest_bytes;
+use rvc::format::tree::{Entry, Kind, Tree};
+use rvc::io::progress::Silent;
 use rvc::workspace::hash_path;
 
-fn rows_hash(data: &[u8], name: &str) -> rvc::hash::Rows {
+fn rows_hash(data: &[u8], name: &str) -> rvc::format::hash::Rows {
     digest_bytes(data, name, Path::new(name))
         .unwrap()
         .rows
@@ -211,7 +211,7 @@ proptest! {
             .collect();
         let shift = tail.min(data.len());
         data.rotate_left(shift);
-        let id = rvc::hash::hash_bytes(&data);
+        let id = rvc::format::hash::hash_bytes(&data);
         let mut stored = chunk::encode(&data, Content::Numbers(width));
         prop_assert_eq!(chunk::decode(&stored, &id).unwrap(), data.clone());
         for (at, x) in &flips {

@@ -10,9 +10,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use rvc::hash::{digest_bytes, hash_bytes, Canonicalizer, RowKind, Rows};
-use rvc::pointer::{Pointer, PointerKind};
-use rvc::tree::{self, Entry, Kind, Tree};
+use rvc::format::hash::{digest_bytes, hash_bytes, Canonicalizer, RowKind, Rows};
+use rvc::format::pointer::{Pointer, PointerKind};
+use rvc::format::tree::{self, Entry, Kind, Tree};
 use rvc::Id;
 
 fn load(name: &str) -> Value {
@@ -146,7 +146,7 @@ fn rows_hashes() {
                 expected.hash,
                 "{n}: hash of the canonical stream"
             );
-            let mut counter = rvc::hash::RowCounter::new(RowKind::of(file_name));
+            let mut counter = rvc::format::hash::RowCounter::new(RowKind::of(file_name));
             counter.feed(&canon);
             assert_eq!(counter.finish(), expected.count, "{n}: count");
         }
@@ -368,7 +368,7 @@ fn chunk_objects_and_tensor_cuts() {
         let input = build(&o["input"]);
         let stored = hex(text(o, "stored"));
         let id = id(o, "id");
-        assert_eq!(rvc::hash::hash_bytes(&input), id, "{}", name(o));
+        assert_eq!(rvc::format::hash::hash_bytes(&input), id, "{}", name(o));
         assert_eq!(
             chunk::decode(&stored, &id).unwrap_or_else(|e| panic!("{}: {e}", name(o))),
             input,
@@ -437,7 +437,10 @@ fn chunking_is_pinned() {
             (x >> 32) as u8
         })
         .collect();
-    assert_eq!(rvc::hash::hash_bytes(&data).to_hex(), text(&v, "file_id"));
+    assert_eq!(
+        rvc::format::hash::hash_bytes(&data).to_hex(),
+        text(&v, "file_id")
+    );
     let cuts: Vec<(usize, usize)> = rvc::store::chunk::cut(&data).collect();
     let expected = list(&v, "chunks");
     assert_eq!(cuts.len(), expected.len());
@@ -445,7 +448,7 @@ fn chunking_is_pinned() {
     for ((offset, size), e) in cuts.into_iter().zip(expected) {
         assert_eq!(offset as u64, num(e, "offset"));
         assert_eq!(size as u64, num(e, "size"));
-        let id = rvc::hash::hash_bytes(&data[offset..offset + size]);
+        let id = rvc::format::hash::hash_bytes(&data[offset..offset + size]);
         assert_eq!(id.to_hex(), text(e, "id"));
         pieces.push(rvc::store::manifest::Piece {
             id,
@@ -454,12 +457,14 @@ fn chunking_is_pinned() {
     }
     let manifest = rvc::store::manifest::Manifest { pieces };
     assert_eq!(
-        rvc::hash::hash_bytes(&manifest.encode()).to_hex(),
+        rvc::format::hash::hash_bytes(&manifest.encode()).to_hex(),
         text(&v, "manifest_blake3")
     );
-    let back =
-        rvc::store::manifest::Manifest::parse(&manifest.encode(), &rvc::hash::hash_bytes(&data))
-            .unwrap();
+    let back = rvc::store::manifest::Manifest::parse(
+        &manifest.encode(),
+        &rvc::format::hash::hash_bytes(&data),
+    )
+    .unwrap();
     assert_eq!(back, manifest);
 }
 
@@ -532,7 +537,7 @@ fn lockfile_vector_round_trips() {
 
 #[test]
 fn remote_index_vector_round_trips_and_rejects() {
-    use rvc::remote::index::{IndexData, PackListing};
+    use rvc::format::remote_index::{IndexData, PackListing};
     use rvc::store::{Area, ObjectRef};
     let v = load("remote_index.json");
     let loose = list(&v, "loose")

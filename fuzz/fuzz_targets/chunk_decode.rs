@@ -10,12 +10,12 @@ use libfuzzer_sys::fuzz_target;
 use rvc::store::chunk;
 
 fuzz_target!(|data: &[u8]| {
-    let id = rvc::hash::hash_bytes(data);
+    let id = rvc::format::hash::hash_bytes(data);
     let head = &data[..data.len().min(32)];
     let declared = chunk::decoded_size(head, data.len() as u64);
     if let Ok(decoded) = chunk::decode(data, &id) {
         // Only the bytes that hash to `id`; a successful decode is rare.
-        assert_eq!(rvc::hash::hash_bytes(&decoded), id);
+        assert_eq!(rvc::format::hash::hash_bytes(&decoded), id);
     }
     if let Some(&kind) = data.first() {
         if kind == 2 {
@@ -38,9 +38,9 @@ fuzz_target!(|data: &[u8]| {
 /// Decode without the id check, through the checked path: a chunk's id is
 /// the hash of what it decodes to, so decode under that id.
 fn decode_unchecked(stored: &[u8]) -> Option<Vec<u8>> {
-    let err = chunk::decode(stored, &rvc::id::Id::from(blake3::hash(b""))).err()?;
+    let err = chunk::decode(stored, &rvc::format::id::Id::from(blake3::hash(b""))).err()?;
     let text = err.to_string();
     let hex = text.split("hashes to ").nth(1)?.get(..64)?;
-    let id = rvc::id::Id::parse(hex).ok()?;
+    let id = rvc::format::id::Id::parse(hex).ok()?;
     chunk::decode(stored, &id).ok()
 }

@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use rvc::hash::{digest_bytes, Canonicalizer, RowKind, Rows};
+use rvc::format::hash::{digest_bytes, Canonicalizer, RowKind, Rows};
 use rvc::Id;
 
 /// Decompressed output past this is not compared against the reference.

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rvc::id::{parse_prefix, Id, HEX_LEN, MIN_PREFIX};
+use rvc::format::id::{parse_prefix, Id, HEX_LEN, MIN_PREFIX};
 
 fn is_lower_hex(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use libfuzzer_sys::fuzz_target;
-use rvc::pointer::{pointed_name, Pointer, PointerKind};
+use rvc::format::pointer::{pointed_name, Pointer, PointerKind};
 
 fn check(text: &str, file: &Path) {
     match Pointer::parse(text, file) {

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rvc::hash::Rows;
-use rvc::statcache::{Known, Stamp, StatCache};
+use rvc::format::hash::Rows;
+use rvc::repository::statcache::{Known, Stamp, StatCache};
 use rvc::Id;
 
 fn cache_file() -> &'static PathBuf {

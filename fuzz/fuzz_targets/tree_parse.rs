@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rvc::tree::{check_path, id_of_listing, Tree};
+use rvc::format::tree::{check_path, id_of_listing, Tree};
 
 fuzz_target!(|data: &[u8]| {
     match Tree::parse(data, "fuzz") {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::output::{bytes, count, plural, print_json, Bar};
 use super::CmdResult;
-use rvc::pointer::PointerKind;
+use rvc::format::pointer::PointerKind;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -32,7 +32,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     })),
                     Ok(p) => println!(
                         "{:<4} {}  {:>10}  {:>8} files  {}",
-                        if p.kind == rvc::pointer::PointerKind::Dir {
+                        if p.kind == rvc::format::pointer::PointerKind::Dir {
                             "dir"
                         } else {
                             "file"
@@ -70,7 +70,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 for a in list {
                     println!(
                         "{role:<6} {:<4} {}  {:>10}  {:>8} files  {}",
-                        if a.kind == rvc::pointer::PointerKind::Dir {
+                        if a.kind == rvc::format::pointer::PointerKind::Dir {
                             "dir"
                         } else {
                             "file"
@@ -97,7 +97,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     } else {
                         e.path.as_str()
                     };
-                    let exec = if e.kind == rvc::tree::Kind::Exec {
+                    let exec = if e.kind == rvc::format::tree::Kind::Exec {
                         "*"
                     } else {
                         ""

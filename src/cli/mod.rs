@@ -185,7 +185,7 @@ fn install_signal_handlers() {
     }
 }
 
-/// For commands whose library work checks [`rvc::interrupt`] (`add`,
+/// For commands whose library work checks [`rvc::io::interrupt`] (`add`,
 /// `lock`): Ctrl-C and SIGTERM then stop them at a safe point. Other
 /// commands keep the default, so Ctrl-C ends them at once; they are safe
 /// to kill at any point.
@@ -220,7 +220,7 @@ extern "C" fn on_run_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: 
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
     let sent_by_kill = !info.is_null() && unsafe { (*info).si_code } == libc::SI_USER;
     let forward = signal == libc::SIGTERM || sent_by_kill;
-    let count = rvc::interrupt::child_signal(signal, forward);
+    let count = rvc::io::interrupt::child_signal(signal, forward);
     if count >= 3 {
         // SAFETY: _exit(2) is async-signal-safe.
         unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
@@ -250,7 +250,7 @@ fn monotonic_ms() -> u64 {
 extern "C" fn on_stop(_: libc::c_int) {
     use std::sync::atomic::Ordering;
     let now = monotonic_ms();
-    if rvc::interrupt::requested() {
+    if rvc::io::interrupt::requested() {
         if now.saturating_sub(FIRST_STOP_MS.load(Ordering::SeqCst)) < 250 {
             return;
         }
@@ -258,7 +258,7 @@ extern "C" fn on_stop(_: libc::c_int) {
         unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
     }
     FIRST_STOP_MS.store(now, Ordering::SeqCst);
-    rvc::interrupt::request();
+    rvc::io::interrupt::request();
     const MSG: &[u8] =
         b"\nstopping after the work in progress (press Ctrl-C again to quit at once)\n";
     // SAFETY: write(2) is async-signal-safe.

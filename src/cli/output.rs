@@ -106,7 +106,7 @@ impl Bar {
     }
 }
 
-impl rvc::progress::Progress for Bar {
+impl rvc::io::progress::Progress for Bar {
     fn start(&self, phase: &'static str, files: u64, bytes: u64) {
         let this_phase = self.phase.fetch_add(1, Ordering::SeqCst) + 1;
         self.bar.disable_steady_tick();

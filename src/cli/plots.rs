@@ -134,7 +134,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             (data, vec![first])
         }
     };
-    rvc::repo::write_atomic(&out, &data).map_err(|e| Error::Refused {
+    rvc::io::atomic::write_atomic(&out, &data).map_err(|e| Error::Refused {
         what: "rvc plots",
         reason: format!(
             "cannot write {shown}: {}",

@@ -119,7 +119,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                         .options
                         .iter()
                         .map(|(k, v)| {
-                            let shown = if rvc::config::is_secret_key(k) {
+                            let shown = if rvc::repository::config::is_secret_key(k) {
                                 "(set)".to_string()
                             } else {
                                 v.clone()

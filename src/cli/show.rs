@@ -129,7 +129,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 .rows
                 .map(|n| format!(", {}", plural(n, "row", "rows")))
                 .unwrap_or_default();
-            let kind = if a.kind == rvc::pointer::PointerKind::Dir {
+            let kind = if a.kind == rvc::format::pointer::PointerKind::Dir {
                 "dir"
             } else {
                 "file"

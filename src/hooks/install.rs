@@ -181,6 +181,6 @@ pub fn install(root: &Path, rvc: &Path, uninstall: bool) -> Result<Vec<HookOutco
 }
 
 fn write_script(path: &Path, text: &str) -> Result<()> {
-    crate::repo::write_atomic(path, text.as_bytes())?;
+    crate::io::atomic::write_atomic(path, text.as_bytes())?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).at("make executable", path)
 }

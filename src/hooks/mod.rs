@@ -18,8 +18,8 @@ pub use precommit::{pre_commit, PreCommitReport, Problem, ProblemKind};
 pub use prepush::{parse_input, pre_push, PrePushReport, RefUpdate};
 
 use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::io::progress::Progress;
+use crate::repository::Repo;
 use crate::workspace::{checkout_all, find_pointers, CheckoutReport, Target};
 
 /// What post-checkout does after a branch switch: restore every tracked

@@ -14,10 +14,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::maintenance::roots::{of_run, Keep};
-use crate::pointer::Pointer;
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::pointer::Pointer;
+use crate::io::progress::Progress;
+use crate::repository::roots::{of_run, Keep};
+use crate::repository::Repo;
 use crate::run::Lockfile;
 use crate::store::ObjectRef;
 use crate::workspace::{find_pointers, status, State};
@@ -69,7 +69,7 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
     let limit = repo
         .config()
         .max_file_size
-        .unwrap_or(crate::config::DEFAULT_MAX_FILE_SIZE);
+        .unwrap_or(crate::repository::config::DEFAULT_MAX_FILE_SIZE);
 
     // 1. Tracked data against its pointers, and pointers against the index.
     let tracked = find_pointers(repo)?;
@@ -148,7 +148,7 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
         };
         report.staged += 1;
         let oid = file.id();
-        let is_pointer = path.ends_with(crate::pointer::SUFFIX);
+        let is_pointer = path.ends_with(crate::format::pointer::SUFFIX);
         let is_lockfile = path.ends_with(crate::run::SUFFIX) && path.contains(".rvc/runs/");
         if is_pointer || is_lockfile {
             let blob = git.find_blob(oid).map_err(git_err)?;
@@ -213,7 +213,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
     let store = repo.store();
     let mut by_source: Vec<(String, Vec<ObjectRef>)> = Vec::new();
     for k in roots {
-        let missing = crate::maintenance::roots::reach(store, std::slice::from_ref(k)).missing;
+        let missing = crate::repository::roots::reach(store, std::slice::from_ref(k)).missing;
         if !missing.is_empty() {
             by_source.push((k.source.clone(), missing));
         }

@@ -3,10 +3,10 @@
 //! left this machine. If that push fails, the git push fails too.
 
 use crate::error::{Error, Result};
-use crate::maintenance::roots::{in_commits, Keep};
-use crate::progress::Progress;
+use crate::io::progress::Progress;
 use crate::remote::{self, PushReport, Remote, TransferOptions};
-use crate::repo::Repo;
+use crate::repository::roots::{in_commits, Keep};
+use crate::repository::Repo;
 
 /// One line of a pre-push hook's input: a local commit and what the
 /// remote has at the ref it will update (all zeros: nothing yet).

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use super::roots::{self, Keep};
 use crate::error::Result;
-use crate::repo::Repo;
+use crate::repository::roots::{self, Keep};
+use crate::repository::Repo;
 use crate::store::{Area, ObjectRef};
 
 /// Bytes before and after dedup and compression.

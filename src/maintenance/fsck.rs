@@ -10,11 +10,11 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::roots;
 use crate::error::Result;
-use crate::id::Id;
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::id::Id;
+use crate::io::progress::Progress;
+use crate::repository::roots;
+use crate::repository::Repo;
 use crate::store::{Area, ObjectRef, Store};
 
 /// Options for `fsck`.

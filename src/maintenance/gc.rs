@@ -7,9 +7,9 @@
 //! object being added is never swept.
 
 use super::retention;
-use super::roots::{self, Keep};
 use crate::error::{Error, Result};
-use crate::repo::Repo;
+use crate::repository::roots::{self, Keep};
+use crate::repository::Repo;
 use crate::store::{Area, ObjectRef};
 
 /// Options for `gc`.
@@ -129,7 +129,7 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
     report.kept_objects = reach.present.len() as u64;
     report.kept_bytes = reach.stored_bytes();
     // Packed chunks: rewrite each pack that holds unreferenced ones.
-    let keep_chunk = |id: &crate::id::Id| {
+    let keep_chunk = |id: &crate::format::id::Id| {
         reach.present.contains_key(&ObjectRef {
             area: Area::Chunk,
             id: *id,

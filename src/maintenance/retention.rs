@@ -22,8 +22,8 @@ use std::fs;
 use std::io::{self, Write};
 
 use crate::error::{Error, IoContext, Result};
-use crate::id::Id;
-use crate::pointer::PointerKind;
+use crate::format::id::Id;
+use crate::format::pointer::PointerKind;
 use crate::run::Run;
 use crate::store::Store;
 
@@ -94,7 +94,7 @@ pub fn record(store: &Store, more: &Released) -> Result<()> {
         }
     }
     let path = store.root().join(FILE);
-    let (tmp, mut f) = crate::store::create_temp(&store.root().join("tmp"), 0o644)?;
+    let (tmp, mut f) = crate::io::atomic::create_temp(&store.root().join("tmp"), 0o644)?;
     let guard = crate::store::TempGuard(Some(tmp.clone()));
     f.write_all(text.as_bytes()).at("write", &tmp)?;
     f.sync_all().at("sync", &tmp)?;

@@ -21,8 +21,8 @@ pub mod svg;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
-use crate::id::Id;
-use crate::repo::Repo;
+use crate::format::id::Id;
+use crate::repository::Repo;
 use crate::run::metrics::{self, Series};
 use crate::run::table::{self, MetricKind};
 use crate::run::{Artifact, Run};
@@ -31,7 +31,7 @@ use crate::run::{Artifact, Run};
 /// which `.rvc/.gitignore` lists (the line is added to repositories made
 /// before it was), so the page never shows as an uncommitted change.
 pub fn default_page(repo: &Repo) -> Result<std::path::PathBuf> {
-    let rel = format!("{}/plots.html", crate::repo::RVC_DIR);
+    let rel = format!("{}/plots.html", crate::repository::RVC_DIR);
     repo.ignore_in_git(&rel)?;
     Ok(repo.abs(&rel))
 }
@@ -410,7 +410,7 @@ mod tests {
     fn run(name: &str, series: &[(&str, usize)]) -> PlotRun {
         PlotRun {
             name: name.into(),
-            run_id: crate::hash::hash_bytes(name.as_bytes()),
+            run_id: crate::format::hash::hash_bytes(name.as_bytes()),
             parent: None,
             locked: "2026-11-22T15:09:48Z".into(),
             commit: None,

@@ -380,7 +380,7 @@ mod tests {
     fn run(name: &str, parent: Option<&str>, lr: f64) -> PlotRun {
         PlotRun {
             name: name.into(),
-            run_id: crate::hash::hash_bytes(name.as_bytes()),
+            run_id: crate::format::hash::hash_bytes(name.as_bytes()),
             parent: parent.map(str::to_string),
             locked: "2026-11-22T15:09:48Z".into(),
             commit: Some("f3d17f6c4d0000000000000000000000000000".into()),

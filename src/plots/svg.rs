@@ -408,7 +408,7 @@ mod tests {
     fn nan_and_inf_make_gaps_not_broken_paths() {
         let r = PlotRun {
             name: "r".into(),
-            run_id: crate::hash::hash_bytes(b"r"),
+            run_id: crate::format::hash::hash_bytes(b"r"),
             parent: None,
             locked: String::new(),
             commit: None,

@@ -23,14 +23,14 @@ use super::index::{self, RemoteIndex};
 use super::push::{FailedTransfer, MissingObject};
 use super::{Remote, TransferOptions};
 use crate::error::{Error, Result};
-use crate::id::Id;
-use crate::maintenance::roots::Keep;
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::id::Id;
+use crate::format::tree::{self, Tree};
+use crate::io::progress::Progress;
+use crate::repository::roots::Keep;
+use crate::repository::Repo;
 use crate::store::chunk;
 use crate::store::manifest::Manifest;
 use crate::store::{Area, Batch, ObjectRef, Root, Store};
-use crate::tree::{self, Tree};
 
 /// The largest stored chunk accepted from a remote: a header byte and a
 /// chunk of at most the decoded limit (zstd never needs much more).

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use crate::id::Id;
+use crate::format::id::Id;
 use crate::store::manifest::{Manifest, Piece};
 use crate::store::Store;
 
@@ -189,7 +189,7 @@ impl File<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::hash_bytes;
+    use crate::format::hash::hash_bytes;
 
     fn piece(data: &[u8]) -> Piece {
         Piece {

@@ -40,9 +40,9 @@ use std::time::Duration;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreScheme};
 
-use crate::config::{Config, RemoteSettings};
 use crate::error::{Error, Result};
-use crate::id::Id;
+use crate::format::id::Id;
+use crate::repository::config::{Config, RemoteSettings};
 use crate::store::{Area, ObjectRef};
 
 /// The marker object at the top of every rvc remote.

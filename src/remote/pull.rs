@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::{checkout_targets, fetch, roots_for, FetchReport, Remote, Scope, TransferOptions};
 use crate::error::Result;
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::io::progress::Progress;
+use crate::repository::Repo;
 use crate::workspace::{checkout_all, CheckoutOptions, CheckoutReport};
 
 /// What a pull did: the fetch, then the checkout of the same targets.

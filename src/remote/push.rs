@@ -22,13 +22,14 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
-use super::index::{self, IndexData, PackListing};
+use super::index;
 use super::{Remote, TransferOptions};
 use crate::error::{Error, Result};
-use crate::id::Id;
-use crate::maintenance::roots::Keep;
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::id::Id;
+use crate::format::remote_index::{IndexData, PackListing};
+use crate::io::progress::Progress;
+use crate::repository::roots::Keep;
+use crate::repository::Repo;
 use crate::store::{Area, ObjectRef, Store};
 
 /// How often an index is written while a push runs.
@@ -133,7 +134,7 @@ pub fn push(
     })?;
     report.warnings.append(&mut known.warnings);
 
-    let reach = crate::maintenance::roots::reach(store, roots);
+    let reach = crate::repository::roots::reach(store, roots);
     for (o, why) in &reach.unreadable {
         report.failed.push(FailedTransfer {
             key: super::object_rel(o.area, &o.id),
@@ -219,7 +220,7 @@ fn attribute(
     let mut by_object: HashMap<ObjectRef, Vec<String>> = HashMap::new();
     let mut blocked = HashSet::new();
     for k in roots {
-        let reach = crate::maintenance::roots::reach(store, std::slice::from_ref(k));
+        let reach = crate::repository::roots::reach(store, std::slice::from_ref(k));
         let mut incomplete = false;
         for o in reach.missing {
             if missing_set.contains(&o) {

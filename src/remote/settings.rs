@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-use crate::config::{is_secret_key, Config};
 use crate::error::{Error, Result};
+use crate::repository::config::{is_secret_key, Config};
 
 /// A remote to add.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +76,7 @@ pub fn add(root: &Path, config: &Config, new: &NewRemote) -> Result<PathBuf> {
             ));
         }
     }
-    let rvc = root.join(crate::repo::RVC_DIR);
+    let rvc = root.join(crate::repository::RVC_DIR);
     // Check the options the way the remote will be opened, before writing.
     let mut trial = config.clone();
     let settings = trial.remotes.entry(new.name.clone()).or_default();
@@ -146,7 +146,7 @@ pub fn remove(root: &Path, config: &Config, name: &str) -> Result<()> {
             known: config.remotes.keys().cloned().collect(),
         });
     }
-    let rvc = root.join(crate::repo::RVC_DIR);
+    let rvc = root.join(crate::repository::RVC_DIR);
     for f in ["config.toml", "config.local.toml"] {
         let path = rvc.join(f);
         remove_from(&path, name)?;
@@ -166,7 +166,7 @@ pub fn remove(root: &Path, config: &Config, name: &str) -> Result<()> {
 
 /// Make `name` the default remote (in config.local.toml with `local`).
 pub fn set_default(root: &Path, name: &str, local: bool) -> Result<()> {
-    let rvc = root.join(crate::repo::RVC_DIR);
+    let rvc = root.join(crate::repository::RVC_DIR);
     let file = rvc.join(if local {
         "config.local.toml"
     } else {
@@ -220,5 +220,5 @@ fn edit(
         .parse()
         .map_err(|e: toml_edit::TomlError| bad(e.message().trim().replace('\n', "; ")))?;
     change(&mut doc).map_err(|m| bad(m.to_string()))?;
-    crate::repo::write_atomic(path, doc.to_string().as_bytes())
+    crate::io::atomic::write_atomic(path, doc.to_string().as_bytes())
 }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::maintenance::roots::{of_run, Keep};
-use crate::repo::Repo;
+use crate::repository::roots::{of_run, Keep};
+use crate::repository::Repo;
 use crate::store::{ObjectKind, Root};
 use crate::workspace::find_pointers;
 use crate::workspace::{resolve_target, Target};
@@ -54,7 +54,7 @@ pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
     }
     // Checkpoints released by `gc --keep-last/--keep-best` are not sent.
     let released = crate::maintenance::retention::load(repo.store())?;
-    Ok(crate::maintenance::roots::apply_released(keep, &released))
+    Ok(crate::repository::roots::apply_released(keep, &released))
 }
 
 /// What `pull` checks out after fetching `scope`: the named pointers and

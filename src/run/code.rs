@@ -5,31 +5,14 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-
-/// The git state at lock time.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeState {
-    /// HEAD's commit; `None` in a repository with no commit yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    pub dirty: bool,
-    /// Files that differ from HEAD (modified, added, deleted, untracked).
-    #[serde(default)]
-    pub changed: Vec<String>,
-    /// The stored object holding the uncommitted patch, when dirty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patch: Option<crate::id::Id>,
-}
+use crate::format::lockfile::CodeState;
 
 /// rvc's own files are not code: anything under `.rvc/` (`rvc_dir`, with
 /// its trailing `/`, as git names it), pointers (their data is recorded as
 /// data), and the `.gitignore` files rvc writes.
 fn rvc_own(p: &str, rvc_dir: &str) -> bool {
     p.starts_with(rvc_dir)
-        || p.ends_with(crate::pointer::SUFFIX)
+        || p.ends_with(crate::format::pointer::SUFFIX)
         || p == ".gitignore"
         || p.ends_with("/.gitignore")
 }

@@ -8,10 +8,10 @@ use super::query::pair_artifacts;
 use super::rowdiff::{self, RowCounts};
 use super::{code, Artifact, Run};
 use crate::error::Result;
-use crate::id::Id;
-use crate::pointer::PointerKind;
-use crate::repo::Repo;
-use crate::tree::Tree;
+use crate::format::id::Id;
+use crate::format::pointer::PointerKind;
+use crate::format::tree::Tree;
+use crate::repository::Repo;
 
 /// One side of the comparison.
 #[derive(Debug, serde::Serialize)]
@@ -440,7 +440,7 @@ pub(crate) fn data_change(
     }
     // A file of a directory is `name` below it; a file pointer is itself.
     let rows_of = |v: Version<'_>, id: Option<Id>, name: &str| match (id, v.on_disk) {
-        (None, _) => Ok(crate::hash::row_format(name).map(|_| Vec::new())),
+        (None, _) => Ok(crate::format::hash::row_format(name).map(|_| Vec::new())),
         (Some(_), Some(disk)) if v.artifact.kind == PointerKind::Dir => {
             rowdiff::disk_rows(&disk.join(name), name)
         }

@@ -8,59 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::id::Id;
-
-/// What was found about the machine and software.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Environment {
-    pub rvc: String,
-    #[serde(default)]
-    pub os: String,
-    #[serde(default)]
-    pub arch: String,
-    #[serde(default)]
-    pub cpu: String,
-    #[serde(default)]
-    pub cpus: u64,
-    /// Total memory in bytes.
-    #[serde(default)]
-    pub memory: u64,
-    /// One line per GPU, from `nvidia-smi`; empty without one.
-    #[serde(default)]
-    pub gpus: Vec<String>,
-    #[serde(default)]
-    pub python: String,
-    /// The CUDA driver version, from `nvidia-smi`; empty without one.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub cuda_driver: String,
-    /// The CUDA runtime (toolkit) version, from the toolkit's version file
-    /// or the `nvidia-cuda-runtime-cu*` package; empty when neither is found.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub cuda_runtime: String,
-    /// The Python environment whose packages are listed in `installed`:
-    /// its prefix (a venv, a conda environment, or the system's).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub python_env: String,
-    /// What was installed there, read from `*.dist-info/METADATA`:
-    /// package name (lowercase, `-` for `_` and `.`) → version.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub installed: BTreeMap<String, String>,
-    /// Requirement and lock files, with their id and parsed pins.
-    #[serde(default, rename = "requirements")]
-    pub requirements: Vec<Requirements>,
-}
-
-/// One requirement or lock file.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Requirements {
-    pub path: String,
-    pub id: Id,
-    /// Package name (lowercase) → version or specifier.
-    #[serde(default)]
-    pub pins: BTreeMap<String, String>,
-}
+use crate::format::lockfile::{Environment, Requirements};
 
 /// Capture the environment; `root` is where requirement files are looked
 /// for, `python` the interpreter or environment prefix whose installed
@@ -374,7 +322,7 @@ pub fn requirement_files(root: &Path) -> Vec<Requirements> {
             };
             Some(Requirements {
                 path: name,
-                id: crate::hash::hash_bytes(&bytes),
+                id: crate::format::hash::hash_bytes(&bytes),
                 pins,
             })
         })

@@ -12,7 +12,7 @@
 //!   log) and a `[system]` table (the series, with mean and peak). A failed
 //!   or interrupted run is locked too: failures are worth keeping.
 //! - Stop signals: the binary's handler calls
-//!   [`interrupt::child_signal`](crate::interrupt::child_signal), which
+//!   [`interrupt::child_signal`](crate::io::interrupt::child_signal), which
 //!   passes SIGTERM, and a SIGINT sent to rvc alone, on to the command. A
 //!   Ctrl-C at the terminal reaches the command directly.
 
@@ -28,8 +28,8 @@ use super::record::{self, Execution, LockOptions, LockReport};
 use super::system::Sampler;
 use super::{Process, Status, System};
 use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::io::progress::Progress;
+use crate::repository::Repo;
 
 /// What to run and how to record it.
 #[derive(Clone, Debug)]
@@ -160,7 +160,7 @@ pub fn run(
     use std::os::unix::process::ExitStatusExt;
     let exit_code = status.code();
     let signal = status.signal();
-    let stop = crate::interrupt::child_signal_received();
+    let stop = crate::io::interrupt::child_signal_received();
     let how = match (exit_code, signal, stop) {
         (Some(0), _, _) => Status::Succeeded,
         (_, Some(_), _) | (_, _, Some(_)) => Status::Interrupted,
@@ -225,7 +225,7 @@ impl Forwarder {
         let stop = done.clone();
         let thread = std::thread::spawn(move || {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                if let Some(signal) = crate::interrupt::take_forward() {
+                if let Some(signal) = crate::io::interrupt::take_forward() {
                     for p in super::system::descendants(pid) {
                         // SAFETY: kill(2) with a pid of the command's tree,
                         // read just now from /proc.

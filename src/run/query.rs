@@ -5,11 +5,11 @@ use std::path::Path;
 
 use super::{Artifact, Run};
 use crate::error::{Error, Result};
-use crate::id::{self, Id};
-use crate::pointer::PointerKind;
-use crate::progress::Silent;
-use crate::repo::Repo;
-use crate::tree::Tree;
+use crate::format::id::{self, Id};
+use crate::format::pointer::PointerKind;
+use crate::format::tree::Tree;
+use crate::io::progress::Silent;
+use crate::repository::Repo;
 
 /// Whether a run read or wrote an artefact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -138,12 +138,12 @@ fn name_as_segments(path: &str, name: &str) -> String {
 /// The tree id of the directory `sub` inside `tree`, if it has files.
 fn subtree_id(tree: &Tree, sub: &str) -> Option<Id> {
     let prefix = format!("{sub}/");
-    let entries: Vec<crate::tree::Entry> = tree
+    let entries: Vec<crate::format::tree::Entry> = tree
         .entries()
         .iter()
         .filter_map(|e| {
             let rest = e.path.strip_prefix(&prefix)?;
-            Some(crate::tree::Entry {
+            Some(crate::format::tree::Entry {
                 path: rest.to_string(),
                 ..e.clone()
             })

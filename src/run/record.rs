@@ -13,8 +13,8 @@ use super::{
     Metrics, Process, Run, RunInfo, System, VERSION, VERSION_RUN,
 };
 use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::repo::{self, Repo};
+use crate::io::progress::Progress;
+use crate::repository::{self, Repo};
 use crate::store::BatchStats;
 use crate::workspace::{keep_finished_work, store_path};
 
@@ -355,7 +355,7 @@ pub fn lock(
             source,
         })?;
     }
-    repo::write_atomic(&path, text.as_bytes())?;
+    crate::io::atomic::write_atomic(&path, text.as_bytes())?;
     let mut for_git = vec![rel_lockfile.clone()];
     for out in &outputs {
         let changed = repo.ignore_in_git(out)?;
@@ -363,14 +363,15 @@ pub fn lock(
             Some((d, _)) => format!("{d}/.gitignore"),
             None => ".gitignore".to_string(),
         };
-        if (changed || !repo::git_has_committed(repo, &gitignore)) && !for_git.contains(&gitignore)
+        if (changed || !repository::git_has_committed(repo, &gitignore))
+            && !for_git.contains(&gitignore)
         {
             for_git.push(gitignore);
         }
     }
     cache.save()?;
     let run = Run {
-        id: crate::hash::hash_bytes(text.as_bytes()),
+        id: crate::format::hash::hash_bytes(text.as_bytes()),
         lock,
         file: rel_lockfile,
     };

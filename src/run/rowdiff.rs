@@ -9,8 +9,8 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::hash::{row_format, RowFormat};
-use crate::id::Id;
+use crate::format::hash::{row_format, RowFormat};
+use crate::format::id::Id;
 use crate::store::Store;
 
 /// Files larger than this (decompressed) are not compared row by row.

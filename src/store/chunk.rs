@@ -24,7 +24,7 @@
 use std::cell::RefCell;
 
 use crate::error::{Error, Result};
-use crate::id::Id;
+use crate::format::id::Id;
 
 /// Files of at most this many bytes are one chunk.
 pub const WHOLE_FILE_MAX: u64 = 4 << 20;
@@ -436,7 +436,7 @@ fn corrupt(id: &Id, problem: String) -> Error {
 
 /// Check decoded chunk bytes against `id`.
 pub fn check(data: &[u8], id: &Id) -> Result<()> {
-    let actual = crate::hash::hash_bytes(data);
+    let actual = crate::format::hash::hash_bytes(data);
     if actual != *id {
         return Err(corrupt(id, format!("its content hashes to {actual}")));
     }
@@ -517,7 +517,7 @@ pub(crate) mod tests {
                 .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
                 .collect(),
         ] {
-            let id = crate::hash::hash_bytes(&data);
+            let id = crate::format::hash::hash_bytes(&data);
             let stored = encode(&data, Content::WholeFile);
             assert_eq!(decode(&stored, &id).unwrap(), data);
             assert_eq!(
@@ -531,7 +531,7 @@ pub(crate) mod tests {
     #[test]
     fn damaged_chunks_are_refused() {
         let data = b"hello world ".repeat(100);
-        let id = crate::hash::hash_bytes(&data);
+        let id = crate::format::hash::hash_bytes(&data);
         let mut stored = encode(&data, Content::Piece);
         let last = stored.len() - 1;
         stored[last] ^= 1;
@@ -544,10 +544,10 @@ pub(crate) mod tests {
         // A raw chunk is checked in place.
         let raw = encode(&[9u8, 8, 7], Content::WholeFile);
         assert_eq!(raw[0], RAW);
-        assert!(verify(&raw, &crate::hash::hash_bytes(&[9, 8, 7])).is_ok());
+        assert!(verify(&raw, &crate::format::hash::hash_bytes(&[9, 8, 7])).is_ok());
         let mut bad = raw.clone();
         bad[2] ^= 1;
-        assert!(verify(&bad, &crate::hash::hash_bytes(&[9, 8, 7])).is_err());
+        assert!(verify(&bad, &crate::format::hash::hash_bytes(&[9, 8, 7])).is_err());
         assert!(verify(&encode(&data, Content::Piece), &id).is_ok());
     }
 
@@ -579,7 +579,7 @@ pub(crate) mod tests {
         for (width, odd) in [(2u8, 0usize), (2, 1), (4, 0), (4, 3)] {
             let mut data = weights(100_000, width, 7);
             data.extend((0..odd).map(|i| i as u8 + 1));
-            let id = crate::hash::hash_bytes(&data);
+            let id = crate::format::hash::hash_bytes(&data);
             let stored = encode(&data, Content::Numbers(width));
             assert_eq!(stored[0], PLANES, "width {width}");
             assert!(
@@ -617,7 +617,7 @@ pub(crate) mod tests {
     #[test]
     fn damaged_planes_are_refused() {
         let data = weights(10_000, 2, 3);
-        let id = crate::hash::hash_bytes(&data);
+        let id = crate::format::hash::hash_bytes(&data);
         let good = encode(&data, Content::Numbers(2));
         assert_eq!(good[0], PLANES);
         let mut cases: Vec<Vec<u8>> = vec![

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::id::Id;
+use crate::format::id::Id;
 
 /// One piece of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -44,8 +44,9 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::id::{self, Id};
-use crate::lock::{self, FileLock};
+use crate::format::id::{self, Id};
+use crate::io::atomic::create_temp;
+use crate::repository::filelock::{self, FileLock};
 use manifest::Manifest;
 
 /// Bytes before the first object of a pack (its magic).
@@ -204,7 +205,7 @@ impl Store {
     /// name them, exclusive for `gc`. The store may be shared by several
     /// repositories, so this lock lives in the store, not the workspace.
     pub fn lock(&self, exclusive: bool, timeout: Duration) -> Result<FileLock> {
-        lock::acquire(&self.root.join("lock"), exclusive, timeout)
+        filelock::acquire(&self.root.join("lock"), exclusive, timeout)
     }
 
     /// Whether the file content `id` is stored (as one chunk or a manifest).
@@ -626,26 +627,6 @@ impl Store {
     }
 }
 
-/// Every temporary file rvc writes is named `.rvc-tmp-<pid>-<n>-<hex>`.
-pub(crate) const TEMP_PREFIX: &str = ".rvc-tmp-";
-
-/// Whether `name` is exactly one of rvc's temporary file names. Scans of the
-/// workspace skip such files, and `checkout` removes leftovers of a killed
-/// process; a user file that merely starts with the prefix is data.
-pub fn is_temp_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split('-').collect();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let hex = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    };
-    matches!(parts.as_slice(), [pid, n, t] if digits(pid) && digits(n) && hex(t))
-}
-
 /// The store format this rvc writes: 2 adds planes chunks (kind 2) and
 /// tensor-aware cutting to format 1, whose stores have no `format` file.
 pub const FORMAT: u32 = 2;
@@ -696,7 +677,6 @@ pub(crate) fn mark_format(root: &Path) -> Result<()> {
 }
 
 pub(crate) use read::TempGuard;
-pub(crate) use write::create_temp;
 
 /// Read a pack index file (for uploading a pack as it is).
 pub(crate) fn read_pack_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {

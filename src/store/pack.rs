@@ -24,7 +24,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::id::Id;
+use crate::format::id::Id;
 
 pub(crate) const PACK_MAGIC: &[u8; 8] = b"RVCPACK1";
 const IDX_MAGIC: &[u8; 8] = b"RVCIDX01";
@@ -163,7 +163,7 @@ pub(crate) struct PackWriter {
 
 impl PackWriter {
     pub fn new(tmp_dir: &Path) -> Result<PackWriter> {
-        let (path, mut file) = super::create_temp(tmp_dir, 0o444)?;
+        let (path, mut file) = crate::io::atomic::create_temp(tmp_dir, 0o444)?;
         file.write_all(PACK_MAGIC).at("write", &path)?;
         Ok(PackWriter {
             path,
@@ -190,7 +190,7 @@ impl PackWriter {
         let idx = encode_index(&mut self.entries);
         let name = blake3::hash(&idx).to_hex().to_string();
         let tmp_dir = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let (idx_tmp, mut f) = super::create_temp(&tmp_dir, 0o444)?;
+        let (idx_tmp, mut f) = crate::io::atomic::create_temp(&tmp_dir, 0o444)?;
         f.write_all(&idx).at("write", &idx_tmp)?;
         Ok([
             self.path,

@@ -6,11 +6,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{chunk, create_temp, manifest, Area, ObjectRef, Store};
+use super::{chunk, manifest, Area, ObjectRef, Store};
 use crate::error::{Error, IoContext, Result};
-use crate::hash::{self, FileDigest};
-use crate::id::Id;
-use crate::tree::{self, Tree};
+use crate::format::hash::{self, FileDigest};
+use crate::format::id::Id;
+use crate::format::tree::{self, Tree};
+use crate::io::atomic::create_temp;
 
 impl Store {
     /// The bytes of a loose object file; a missing file is `ObjectMissing`.
@@ -294,7 +295,7 @@ impl Store {
                 })?;
                 let size = manifest.size();
                 if rows {
-                    match crate::mmap::map(&tmp, size) {
+                    match crate::io::mmap::map(&tmp, size) {
                         Some(m) => digest_of(&m),
                         None => digest_of(&fs::read(&tmp_path).at("read", &tmp_path)?),
                     }
@@ -366,7 +367,7 @@ mod tests {
 
     fn piece(size: u64) -> manifest::Piece {
         manifest::Piece {
-            id: crate::hash::hash_bytes(&size.to_le_bytes()),
+            id: crate::format::hash::hash_bytes(&size.to_le_bytes()),
             size,
         }
     }
@@ -440,7 +441,7 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| crate::store::is_temp_name(&e.file_name().to_string_lossy()))
+            .filter(|e| crate::io::atomic::is_temp_name(&e.file_name().to_string_lossy()))
             .collect();
         assert!(leftovers.is_empty(), "no temporary file is left");
     }

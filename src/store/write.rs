@@ -1,9 +1,8 @@
 //! Writing to the store, in atomic batches.
 
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -14,12 +13,13 @@ use super::chunk::{self, Content};
 use super::manifest::{Manifest, Piece};
 use super::pack::{self, PackWriter};
 use super::read::TempGuard;
-use super::{Area, ObjectRef, Store, TEMP_PREFIX};
+use super::{Area, ObjectRef, Store};
 use crate::error::{Error, IoContext, Result};
-use crate::hash::{self, FileDigest};
-use crate::id::Id;
-use crate::statcache::{same_content_stamp, Stamp};
-use crate::tree::{self, Tree};
+use crate::format::hash::{self, FileDigest};
+use crate::format::id::Id;
+use crate::format::tree::{self, Tree};
+use crate::io::atomic::create_temp;
+use crate::io::stamp::{same_content_stamp, Stamp};
 
 /// A set of object writes made durable and visible together by
 /// [`Batch::commit`]. Dropping a batch without committing removes its
@@ -79,7 +79,7 @@ impl<'s> Batch<'s> {
             self.put_chunk(&digest.id, &data, Content::WholeFile)?;
             digest
         } else {
-            match (hash::row_format(&name), crate::mmap::map(&file, len)) {
+            match (hash::row_format(&name), crate::io::mmap::map(&file, len)) {
                 (None, Some(map)) => self.put_large(&map)?,
                 _ => self.put_large_copied(&file, src, &name)?,
             }
@@ -119,11 +119,11 @@ impl<'s> Batch<'s> {
                 for (offset, length, width) in chunk::cut_file(data) {
                     // Stop cutting on Ctrl-C; the chunks sent so far are
                     // still stored, so a re-run skips them.
-                    if crate::interrupt::requested() {
+                    if crate::io::interrupt::requested() {
                         break;
                     }
                     let buf = Arc::new(data[offset..offset + length].to_vec());
-                    crate::mmap::release_before(map, offset + length);
+                    crate::io::mmap::release_before(map, offset + length);
                     if to_hasher.send(buf.clone()).is_err()
                         || to_workers.send((offset, content_of(width), buf)).is_err()
                     {
@@ -151,7 +151,7 @@ impl<'s> Batch<'s> {
         });
         let mut pieces = pieces?;
         // The file was cut short, so `file_id` is not its id.
-        crate::interrupt::check()?;
+        crate::io::interrupt::check()?;
         pieces.sort_unstable_by_key(|(offset, _)| *offset);
         let manifest = Manifest {
             pieces: pieces.into_iter().map(|(_, p)| p).collect(),
@@ -180,7 +180,7 @@ impl<'s> Batch<'s> {
         let _guard = TempGuard(Some(copy_path.clone()));
         io::copy(&mut &*file, &mut copy).at("copy into the store", src)?;
         let copied = copy.metadata().at("stat", &copy_path)?.len();
-        let map = crate::mmap::map(&copy, copied);
+        let map = crate::io::mmap::map(&copy, copied);
         let owned;
         let data: &[u8] = match &map {
             Some(m) => m,
@@ -207,7 +207,7 @@ impl<'s> Batch<'s> {
         let mut pieces: Vec<(usize, Piece)> = chunk::cut_file(data)
             .par_bridge()
             .map(|(offset, length, width)| {
-                crate::interrupt::check()?;
+                crate::io::interrupt::check()?;
                 let bytes = &data[offset..offset + length];
                 let chunk_id = hash::hash_bytes(bytes);
                 self.put_chunk(&chunk_id, bytes, content_of(width))?;
@@ -487,37 +487,5 @@ pub(crate) fn sync_filesystem(dir: &Path) -> Result<()> {
     #[cfg(not(target_os = "linux"))]
     {
         f.sync_all().at("sync", dir)
-    }
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Create a new, uniquely named temporary file in `dir` with `mode`
-/// (before the umask). A 0o444 file is still writable through the handle.
-pub(crate) fn create_temp(dir: &Path, mode: u32) -> Result<(PathBuf, File)> {
-    loop {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:x}", std::process::id()));
-        match OpenOptions::new()
-            .write(true)
-            .read(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&path)
-        {
-            Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(source) => {
-                return Err(Error::Io {
-                    op: "create a file in",
-                    path: dir.to_path_buf(),
-                    source,
-                })
-            }
-        }
     }
 }

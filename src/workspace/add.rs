@@ -7,10 +7,10 @@ use rayon::prelude::*;
 use super::walk::{self, FileEntry};
 use super::{cache_key, dir_pointer, pointer_for, remember, scanned_files, tree_of, Current};
 use crate::error::{Error, Result};
-use crate::pointer::{self, Pointer, PointerKind};
-use crate::progress::Progress;
-use crate::repo::{self, Repo};
-use crate::statcache::{Known, StatCache};
+use crate::format::pointer::{self, Pointer, PointerKind};
+use crate::io::progress::Progress;
+use crate::repository::statcache::{Known, StatCache};
+use crate::repository::{self, Repo};
 use crate::store::{Batch, BatchStats};
 
 /// What `add` did for one path.
@@ -57,7 +57,7 @@ pub fn add(
     }
     if !force {
         for (p, rel) in paths.iter().zip(&rels) {
-            let files = repo::git_tracked_below(repo, rel);
+            let files = repository::git_tracked_below(repo, rel);
             if !files.is_empty() {
                 return Err(Error::TrackedByGit {
                     path: p.clone(),
@@ -108,7 +108,7 @@ pub fn add(
         let text = pointer.encode();
         let updated = std::fs::read_to_string(&abs).ok().as_deref() != Some(text.as_str());
         if updated {
-            repo::write_atomic(&abs, text.as_bytes())?;
+            crate::io::atomic::write_atomic(&abs, text.as_bytes())?;
         }
         let gitignore_updated = repo.ignore_in_git(&rel)?;
         outcomes.push(AddOutcome {
@@ -222,9 +222,9 @@ pub(crate) fn store_path(
         .into_par_iter()
         .map(|entry| {
             if failed.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(crate::interrupt::stopped());
+                return Err(crate::io::interrupt::stopped());
             }
-            crate::interrupt::check()?;
+            crate::io::interrupt::check()?;
             let size = entry.stamp.size;
             let known = cache_ref
                 .lookup(&cache_key(rel, &entry.rel), &entry.stamp)

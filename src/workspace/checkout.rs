@@ -18,14 +18,14 @@ use rayon::prelude::*;
 use super::walk::{self, Scanned};
 use super::{cache_key, current_ids, find_pointers, stamp_now, tracked_for, Current, Tracked};
 use crate::error::{Error, IoContext, Result};
-use crate::hash;
-use crate::id::{self, Id};
-use crate::pointer::PointerKind;
-use crate::progress::{Progress, Silent};
-use crate::repo::Repo;
-use crate::statcache::{Known, StatCache};
+use crate::format::hash;
+use crate::format::id::{self, Id};
+use crate::format::pointer::PointerKind;
+use crate::format::tree::{Entry, Kind, Tree};
+use crate::io::progress::{Progress, Silent};
+use crate::repository::statcache::{Known, StatCache};
+use crate::repository::Repo;
 use crate::store::{ObjectKind, StoredObject};
-use crate::tree::{Entry, Kind, Tree};
 
 /// Options for `checkout`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -594,7 +594,7 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
             };
             let Ok(ft) = e.file_type() else { continue };
             if !ft.is_dir() {
-                if crate::store::is_temp_name(&name) {
+                if crate::io::atomic::is_temp_name(&name) {
                     let _ = fs::remove_file(e.path());
                 }
                 continue;

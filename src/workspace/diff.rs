@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use super::{find_pointers, on_disk, tree_of};
 use crate::error::{Error, Result};
-use crate::pointer::{self, Pointer};
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::pointer::{self, Pointer};
+use crate::format::tree::Tree;
+use crate::io::progress::Progress;
+use crate::repository::Repo;
 use crate::run::diff::{data_change, DataChange, Version};
 use crate::run::Artifact;
-use crate::tree::Tree;
 
 /// One side of a data diff.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +206,7 @@ fn at_commit(
         let Ok(name) = entry.name() else {
             return git2::TreeWalkResult::Ok;
         };
-        if dir.is_empty() && name == crate::repo::RVC_DIR {
+        if dir.is_empty() && name == crate::repository::RVC_DIR {
             return git2::TreeWalkResult::Skip;
         }
         if entry.kind() == Some(git2::ObjectType::Blob) && name.ends_with(pointer::SUFFIX) {

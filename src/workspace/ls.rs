@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::{find_pointers, tracked_for, Tracked};
 use crate::error::{Error, Result};
-use crate::id::{self, Id};
-use crate::pointer::PointerKind;
-use crate::repo::Repo;
+use crate::format::id::{self, Id};
+use crate::format::pointer::PointerKind;
+use crate::format::tree::{Entry, Kind};
+use crate::repository::Repo;
 use crate::store::ObjectKind;
-use crate::tree::{Entry, Kind};
 
 /// The result of `ls`.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
         Err(Error::InsideTracked { dir, pointer, .. }) => {
             let rel = repo.relative(cwd, Path::new(arg))?;
             let part = rel.strip_prefix(&format!("{dir}/")).unwrap_or(&rel);
-            let p = crate::pointer::Pointer::load(&repo.abs(&pointer.to_string_lossy()))?;
+            let p = crate::format::pointer::Pointer::load(&repo.abs(&pointer.to_string_lossy()))?;
             // A name that is no part of the stored directory may be a run.
             let tree = repo.store().get_tree(&p.id)?;
             if !tree.entries().iter().any(|e| under(&e.path, part)) {

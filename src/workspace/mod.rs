@@ -22,13 +22,14 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::hash;
-use crate::id::Id;
-use crate::pointer::{self, Pointer, PointerKind};
-use crate::progress::Progress;
-use crate::repo::{Repo, RVC_DIR};
-use crate::statcache::{Known, Stamp, StatCache};
-use crate::tree::{self, Entry, Kind, Tree};
+use crate::format::hash;
+use crate::format::id::Id;
+use crate::format::pointer::{self, Pointer, PointerKind};
+use crate::format::tree::{self, Entry, Kind, Tree};
+use crate::io::progress::Progress;
+use crate::io::stamp::Stamp;
+use crate::repository::statcache::{Known, StatCache};
+use crate::repository::{Repo, RVC_DIR};
 use walk::{FileEntry, Scanned};
 
 /// A pointer file found in the workspace, with its parsed content.

@@ -6,12 +6,12 @@ use rayon::prelude::*;
 
 use super::{on_disk, Current, Tracked};
 use crate::error::Result;
-use crate::id::Id;
-use crate::pointer::{Pointer, PointerKind};
-use crate::progress::Progress;
-use crate::repo::Repo;
+use crate::format::id::Id;
+use crate::format::pointer::{Pointer, PointerKind};
+use crate::format::tree::Tree;
+use crate::io::progress::Progress;
+use crate::repository::Repo;
 use crate::store::Store;
-use crate::tree::Tree;
 
 /// How a tracked path compares with its pointer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -77,7 +77,7 @@ pub fn status(
 
 fn one(
     repo: &Repo,
-    cache: &mut crate::statcache::StatCache,
+    cache: &mut crate::repository::statcache::StatCache,
     rel: &str,
     pointer: &Pointer,
     progress: &dyn Progress,
@@ -163,7 +163,8 @@ fn diff(tree: &Tree, current: &[Current]) -> Changes {
         match now.get(e.path.as_str()) {
             None => changes.removed.push(e.path.clone()),
             Some(c)
-                if c.known.id != e.id || c.entry.exec != (e.kind == crate::tree::Kind::Exec) =>
+                if c.known.id != e.id
+                    || c.entry.exec != (e.kind == crate::format::tree::Kind::Exec) =>
             {
                 changes.modified.push(e.path.clone())
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::statcache::Stamp;
+use crate::io::stamp::Stamp;
 
 /// A regular file found in the workspace.
 #[derive(Clone, Debug)]
@@ -82,7 +82,7 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
                 reason: "rvc does not track .git directories",
             });
         }
-        if crate::store::is_temp_name(&name) {
+        if crate::io::atomic::is_temp_name(&name) {
             // A file rvc is writing (or a leftover of a killed checkout).
             continue;
         }

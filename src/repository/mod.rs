@@ -6,10 +6,16 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::{self, Config};
 use crate::error::{Error, IoContext, Result};
-use crate::statcache::StatCache;
+use crate::io::atomic::write_atomic;
+use crate::repository::statcache::StatCache;
 use crate::store::Store;
+use config::Config;
+
+pub mod config;
+pub mod filelock;
+pub mod roots;
+pub mod statcache;
 
 /// Name of rvc's directory at the repository root.
 pub const RVC_DIR: &str = ".rvc";
@@ -187,7 +193,7 @@ impl Repo {
                 path: path.to_path_buf(),
             });
         }
-        crate::tree::check_path(rel).map_err(|_| Error::UnsupportedName {
+        crate::format::tree::check_path(rel).map_err(|_| Error::UnsupportedName {
             path: path.to_path_buf(),
             reason: "the path contains a control character",
         })?;
@@ -215,7 +221,7 @@ impl Repo {
     /// temporary files a killed process left in the store.
     pub fn lock(&self, exclusive: bool) -> Result<RepoLock> {
         let path = self.rvc_dir().join("state").join("lock");
-        let lock = crate::lock::acquire(&path, exclusive, self.lock_timeout())?;
+        let lock = crate::repository::filelock::acquire(&path, exclusive, self.lock_timeout())?;
         if exclusive {
             // Best effort: a failure here leaves files that gc removes.
             let _ = self.store.remove_stale_temps();
@@ -258,7 +264,7 @@ impl Repo {
 }
 
 /// Holds the repository lock until dropped.
-pub type RepoLock = crate::lock::FileLock;
+pub type RepoLock = crate::repository::filelock::FileLock;
 
 fn escape_gitignore(name: &str) -> String {
     let mut out = String::new();
@@ -353,20 +359,4 @@ fn normalize(path: &Path) -> PathBuf {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).at("write", path)
-}
-
-/// Replace `path` with `bytes` atomically: temp file, sync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let (tmp_path, mut f) = crate::store::create_temp(dir, 0o666)?;
-    let result = f
-        .write_all(bytes)
-        .and_then(|()| f.sync_data())
-        .at("write", &tmp_path)
-        .and_then(|()| fs::rename(&tmp_path, path).at("replace", path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp_path);
-    }
-    result
 }

@@ -17,47 +17,16 @@
 //! count (u64) and 32-byte rows hash.
 
 use std::collections::HashMap;
-use std::fs::Metadata;
+
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
-use crate::hash::Rows;
-use crate::id::Id;
+use crate::format::hash::Rows;
+use crate::format::id::Id;
+use crate::io::stamp::Stamp;
 
 const MAGIC: &[u8; 8] = b"RVCSTAT2";
-
-/// The parts of a file's metadata that change whenever its content does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub ctime_ns: i64,
-    pub ino: u64,
-}
-
-impl Stamp {
-    pub fn of(meta: &Metadata) -> Stamp {
-        Stamp {
-            size: meta.len(),
-            mtime_ns: meta
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.mtime_nsec()),
-            ctime_ns: meta
-                .ctime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.ctime_nsec()),
-            ino: meta.ino(),
-        }
-    }
-}
-
-/// Whether two metadata snapshots of one open file show no change.
-pub(crate) fn same_content_stamp(a: &Metadata, b: &Metadata) -> bool {
-    Stamp::of(a) == Stamp::of(b)
-}
 
 /// What the cache knows about one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

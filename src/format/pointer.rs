@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::hash::Rows;
-use crate::id::Id;
+use crate::format::hash::Rows;
+use crate::format::id::Id;
 
 /// Suffix of pointer files.
 pub const SUFFIX: &str = ".rvc";

@@ -10,7 +10,7 @@
 //! * The **row count** counts data rows of that stream ([`RowCounter`]):
 //!   blank lines are not rows, a CSV or TSV header is not a row, and a
 //!   newline inside a quoted CSV/TSV field does not end one.
-//! * Tree ids live in [`crate::tree`].
+//! * Tree ids live in [`crate::format::tree`].
 //!
 //! The formats are specified in `docs/format.md`, with test vectors in
 //! `tests/vectors/`.
@@ -22,7 +22,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::id::Id;
+use crate::format::id::Id;
 
 /// Files at least this large are memory-mapped and hashed on all cores.
 /// Smaller files are read into memory: mapping them costs more than it saves.
@@ -88,7 +88,7 @@ pub(crate) fn hash_mapped(map: &memmap2::Mmap) -> Id {
     while at < map.len() {
         let end = (at + WINDOW).min(map.len());
         hasher.update_rayon(&map[at..end]);
-        crate::mmap::release_before(map, end);
+        crate::io::mmap::release_before(map, end);
         at = end;
     }
     hasher.finalize().into()
@@ -143,7 +143,7 @@ pub fn digest_file(path: &Path) -> Result<FileDigest> {
     let before = file.metadata().at("stat", path)?;
     let len = before.len();
     let digest = if len >= MMAP_THRESHOLD {
-        match crate::mmap::map(&file, len) {
+        match crate::io::mmap::map(&file, len) {
             // Opaque files are hashed in windows, with bounded memory.
             Some(map) if row_format(&name).is_none() => FileDigest {
                 id: hash_mapped(&map),
@@ -157,7 +157,7 @@ pub fn digest_file(path: &Path) -> Result<FileDigest> {
         digest_bytes(&read_all(&file, len, path)?, &name, path)?
     };
     let after = file.metadata().at("stat", path)?;
-    if !crate::statcache::same_content_stamp(&before, &after) || digest.size != len {
+    if !crate::io::stamp::same_content_stamp(&before, &after) || digest.size != len {
         return Err(Error::ChangedWhileReading {
             path: path.to_path_buf(),
         });

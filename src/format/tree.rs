@@ -20,8 +20,8 @@
 use std::io::Write as _;
 
 use crate::error::{Error, Result};
-use crate::hash::Rows;
-use crate::id::Id;
+use crate::format::hash::Rows;
+use crate::format::id::Id;
 
 /// Derive-key context for tree ids.
 pub const TREE_CONTEXT: &str = "rvc tree v1";

@@ -1,15 +1,15 @@
 //! Roots: the content that must be kept. These are the pointer files and
 //! run lockfiles (inputs, outputs, patch, metrics series) of the workspace
 //! and, on request, of every git commit, less the checkpoints that
-//! retention released from runs' outputs ([`super::retention`]).
+//! retention released from runs' outputs ([`crate::maintenance::retention`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use super::retention::{self, Released};
 use crate::error::{Error, Result};
-use crate::pointer::{Pointer, PointerKind};
-use crate::repo::Repo;
+use crate::format::pointer::{Pointer, PointerKind};
+use crate::maintenance::retention::{self, Released};
+use crate::repository::Repo;
 use crate::run::Lockfile;
 use crate::store::{Reach, Root, Store};
 use crate::workspace::find_pointers;
@@ -123,7 +123,7 @@ pub fn apply_released(keep: Vec<Keep>, released: &Released) -> Vec<Keep> {
 /// Everything `keep` references. A tree is followed in full if any root
 /// keeps it whole, else without the paths every root of it leaves out.
 pub fn reach(store: &Store, keep: &[Keep]) -> Reach {
-    let mut except: HashMap<crate::id::Id, Option<BTreeSet<String>>> = HashMap::new();
+    let mut except: HashMap<crate::format::id::Id, Option<BTreeSet<String>>> = HashMap::new();
     for k in keep {
         let Root::Tree(id) = k.root else { continue };
         let slot = except.entry(id).or_insert_with(|| Some(k.except.clone()));
@@ -132,7 +132,7 @@ pub fn reach(store: &Store, keep: &[Keep]) -> Reach {
             *slot = (!both.is_empty()).then_some(both);
         }
     }
-    let except: HashMap<crate::id::Id, BTreeSet<String>> = except
+    let except: HashMap<crate::format::id::Id, BTreeSet<String>> = except
         .into_iter()
         .filter_map(|(id, set)| Some((id, set?)))
         .collect();
@@ -199,7 +199,7 @@ pub fn in_commits(
                         stack.push((sub, format!("{path}/")));
                     }
                     Some(git2::ObjectType::Blob) => {
-                        let is_pointer = name.ends_with(crate::pointer::SUFFIX);
+                        let is_pointer = name.ends_with(crate::format::pointer::SUFFIX);
                         let is_lockfile =
                             name.ends_with(crate::run::SUFFIX) && path.contains(".rvc/runs/");
                         if !(is_pointer || is_lockfile) || !seen_blobs.insert(entry.id()) {

@@ -1,0 +1,153 @@
+//! Remote index objects: the codec. Each push ends by writing
+//! `index/<name>`, a zstd-compressed text listing of the objects it
+//! uploaded (docs/format.md, "Remote index objects"):
+//!
+//! ```text
+//! rvc remote index v1
+//! chunk <id>                 a loose chunk
+//! manifest <id>              a manifest
+//! tree <id>                  a tree
+//! pack <pack id> <count>     a pack, followed by its <count> entries:
+//! <id> <offset> <length>     one packed chunk (as in the pack's .idx)
+//! ```
+//!
+//! Index objects come from a remote, so [`IndexData::decode`] trusts
+//! nothing: every count, offset and length is checked.
+
+use std::fmt::Write as _;
+
+use crate::format::id::Id;
+use crate::store::{Area, ObjectRef};
+
+const HEADER: &str = "rvc remote index v1";
+/// The largest index accepted, decoded.
+const DECODED_LIMIT: usize = 1 << 30;
+
+/// The objects one index lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexData {
+    pub loose: Vec<ObjectRef>,
+    pub packs: Vec<PackListing>,
+}
+
+/// A pack on the remote and its entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackListing {
+    /// The pack id (64 hex digits), as in `packs/<id>.pack`.
+    pub name: String,
+    pub entries: Vec<(Id, u64, u32)>,
+}
+
+impl IndexData {
+    pub fn is_empty(&self) -> bool {
+        self.loose.is_empty() && self.packs.is_empty()
+    }
+
+    /// The text form, compressed.
+    pub fn encode(&self) -> Vec<u8> {
+        let entries: usize = self.packs.iter().map(|p| p.entries.len()).sum();
+        let mut text = String::with_capacity((self.loose.len() + entries) * 90 + 32);
+        text.push_str(HEADER);
+        text.push('\n');
+        for o in &self.loose {
+            let _ = writeln!(text, "{} {}", area_name(o.area), o.id.to_hex());
+        }
+        for p in &self.packs {
+            let _ = writeln!(text, "pack {} {}", p.name, p.entries.len());
+            for (id, offset, len) in &p.entries {
+                let _ = writeln!(text, "{} {offset} {len}", id.to_hex());
+            }
+        }
+        zstd::bulk::compress(text.as_bytes(), 3).expect("compressing into memory cannot fail")
+    }
+
+    /// Parse an index object; the error says what is wrong and where.
+    pub fn decode(bytes: &[u8]) -> std::result::Result<IndexData, String> {
+        let text = zstd::bulk::decompress(bytes, DECODED_LIMIT)
+            .map_err(|e| format!("not a zstd frame ({e})"))?;
+        let text = std::str::from_utf8(&text).map_err(|_| "not UTF-8 text".to_string())?;
+        let mut lines = text.split('\n').enumerate();
+        match lines.next() {
+            Some((_, HEADER)) => {}
+            _ => return Err(format!("line 1: expected `{HEADER}`")),
+        }
+        let mut data = IndexData::default();
+        let mut pending: usize = 0;
+        let mut ended = false;
+        for (i, line) in lines {
+            let n = i + 1;
+            if ended {
+                return Err(format!("line {n}: text after the final newline"));
+            }
+            if line.is_empty() {
+                ended = true;
+                continue;
+            }
+            let fields: Vec<&str> = line.split(' ').collect();
+            let id = |s: &str| Id::parse(s).map_err(|_| format!("line {n}: `{s}` is not an id"));
+            if pending > 0 {
+                let [hex, offset, len] = fields[..] else {
+                    return Err(format!("line {n}: expected `<id> <offset> <length>`"));
+                };
+                let offset: u64 = offset
+                    .parse()
+                    .map_err(|_| format!("line {n}: bad offset `{offset}`"))?;
+                let len: u32 = len
+                    .parse()
+                    .map_err(|_| format!("line {n}: bad length `{len}`"))?;
+                if offset < crate::store::PACK_HEADER_LEN || len == 0 {
+                    return Err(format!("line {n}: entry outside the pack's data"));
+                }
+                if u64::from(len) > crate::store::chunk::DECODED_LIMIT as u64 {
+                    return Err(format!(
+                        "line {n}: an entry of {len} bytes, larger than any chunk"
+                    ));
+                }
+                let pack = data.packs.last_mut().expect("pending implies a pack");
+                pack.entries.push((id(hex)?, offset, len));
+                pending -= 1;
+                continue;
+            }
+            match fields[..] {
+                ["pack", name, count] => {
+                    id(name)?;
+                    pending = count
+                        .parse()
+                        .map_err(|_| format!("line {n}: bad entry count `{count}`"))?;
+                    if pending == 0 {
+                        return Err(format!("line {n}: a pack with no entries"));
+                    }
+                    data.packs.push(PackListing {
+                        name: name.to_string(),
+                        entries: Vec::with_capacity(pending.min(1 << 20)),
+                    });
+                }
+                [kind, hex] => {
+                    let area = match kind {
+                        "chunk" => Area::Chunk,
+                        "manifest" => Area::Manifest,
+                        "tree" => Area::Tree,
+                        _ => return Err(format!("line {n}: unknown object kind `{kind}`")),
+                    };
+                    data.loose.push(ObjectRef { area, id: id(hex)? });
+                }
+                _ => return Err(format!("line {n}: cannot parse `{line}`")),
+            }
+        }
+        if pending > 0 {
+            return Err(format!("the last pack lacks {pending} entries"));
+        }
+        if !ended {
+            return Err("the last line has no newline (truncated?)".into());
+        }
+        Ok(data)
+    }
+}
+
+fn area_name(a: Area) -> &'static str {
+    match a {
+        Area::Chunk => "chunk",
+        Area::Manifest => "manifest",
+        Area::Tree => "tree",
+    }
+}
