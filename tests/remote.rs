@@ -390,7 +390,7 @@ fn corrupt_remote_objects_are_reported_and_nothing_built_from_them_is_written() 
     verify_store(&b.path(".rvc/cache"));
     b.rvc(&["fsck"])
         .assert()
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains(" 0 corrupt"));
     let json = json_of(&rvc_s3(&b, &server, &["fetch", "--json"]).output().unwrap());
     assert_eq!(
@@ -430,7 +430,7 @@ fn a_manifest_that_does_not_rebuild_its_file_is_refused() {
     verify_store(&b.path(".rvc/cache"));
     b.rvc(&["fsck"])
         .assert()
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("0 corrupt, 1 missing"));
 }
 

@@ -259,7 +259,7 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     common::damage_chunk(&ws.path(".rvc/cache"), &piece);
 
     let out = ws.rvc(&["fsck"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let text = stdout(&out);
     assert!(text.contains(&format!("corrupt: chunk {small}")), "{text}");
     assert!(text.contains(&format!("corrupt: manifest {big}")), "{text}");
@@ -295,7 +295,7 @@ fn fsck_finds_corrupt_and_missing_objects_and_repair_lets_add_heal() {
     // "Chunk". Kinds are lowercase words, and a file whose content is gone
     // is a file.
     let out = ws.rvc(&["fsck"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let text = stdout(&out);
     assert!(
         text.contains(&format!("missing: file {big}, needed by big.bin.rvc")),
@@ -338,7 +338,7 @@ fn a_hostile_manifest_never_produces_wrong_bytes() {
     assert!(!ws.path("big.bin").exists());
     ws.rvc(&["fsck"])
         .assert()
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("rebuilds a file whose id is"));
 }
 

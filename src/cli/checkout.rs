@@ -67,7 +67,7 @@ pub(super) fn render(r: &CheckoutReport) {
     }
     for f in &r.failed {
         eprintln!("error: {}: {}", f.path, f.error);
-        if let Some(h) = &f.hint {
+        if let Some(h) = super::errors::hint(&f.error) {
             eprintln!("hint: {h}");
         }
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::output::{bytes, plural, print_json, Bar};
-use super::{CmdResult, EXIT_FAILURE};
+use super::{CmdResult, EXIT_CORRUPT};
 use rvc::maintenance::FsckOptions;
 
 #[derive(clap::Args)]
@@ -80,6 +80,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     Ok(if r.is_clean() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_FAILURE)
+        ExitCode::from(EXIT_CORRUPT)
     })
 }

@@ -44,7 +44,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     ),
                     Err(e) => {
                         failed = true;
-                        super::output::print_error(e);
+                        super::errors::print(e);
                     }
                 }
             }

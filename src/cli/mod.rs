@@ -5,6 +5,7 @@ mod add;
 mod checkout;
 mod diff;
 mod du;
+mod errors;
 mod fsck;
 mod gc;
 mod hash;
@@ -32,11 +33,7 @@ use clap::{Parser, Subcommand};
 
 use rvc::Error;
 
-/// Exit codes: 0 success, 1 a failed or unclean result, 2 usage errors
-/// (from clap), 130 stopped by Ctrl-C or SIGTERM, 255 an internal error.
-pub const EXIT_FAILURE: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_INTERNAL: u8 = 255;
+pub use errors::{EXIT_CORRUPT, EXIT_FAILURE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(
@@ -163,14 +160,11 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if json {
-                output::print_json_error(&e);
+                errors::print_json(&e);
             } else {
-                output::print_error(&e);
+                errors::print(&e);
             }
-            ExitCode::from(match e {
-                Error::Interrupted { .. } => EXIT_INTERRUPTED,
-                _ => EXIT_FAILURE,
-            })
+            ExitCode::from(errors::exit_code(&e))
         }
     }
 }
@@ -226,9 +220,6 @@ extern "C" fn on_run_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: 
         unsafe { libc::_exit(EXIT_INTERRUPTED as i32) };
     }
 }
-
-/// Exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT).
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// When the first stop signal arrived, in milliseconds of the monotonic clock.
 static FIRST_STOP_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -1,45 +1,10 @@
 //! Rendering shared by the subcommands: errors, sizes, JSON and progress.
 
-use std::error::Error as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// Print an error as one chain: the error, its causes, and a hint.
-pub fn print_error(e: &rvc::Error) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {e}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = writeln!(err, "  caused by: {s}");
-        source = s.source();
-    }
-    if let Some(h) = e.hint() {
-        let _ = writeln!(err, "hint: {h}");
-    }
-}
-
-/// Print an error as a JSON object on stdout, for commands run with
-/// `--json`: `{"error": {"kind", "message", "path", "hint", "causes"}}`.
-pub fn print_json_error(e: &rvc::Error) {
-    let mut causes = Vec::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        causes.push(s.to_string());
-        source = s.source();
-    }
-    print_json(&serde_json::json!({
-        "error": {
-            "kind": e.kind(),
-            "message": e.to_string(),
-            "path": e.path(),
-            "hint": e.hint(),
-            "causes": causes,
-        }
-    }));
-}
 
 /// Print a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {

@@ -167,10 +167,10 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         }
         Sub::Default { name, local } => {
             if !config.remotes.contains_key(&name) {
-                return Err(rvc::Error::UnknownRemote {
+                return Err(rvc::Error::Remote(rvc::error::RemoteError::UnknownRemote {
                     name,
                     known: config.remotes.keys().cloned().collect(),
-                });
+                }));
             }
             settings::set_default(repo.root(), &name, local)?;
             println!("{name} is now the default remote");

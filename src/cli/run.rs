@@ -59,7 +59,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             Ok(code)
         }
         Err(e) => {
-            super::output::print_error(&e);
+            super::errors::print(&e);
             eprintln!(
                 "hint: the command's output and samples were not recorded; lock what it left with `rvc lock {}`",
                 opts.lock.name

@@ -35,12 +35,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     }
     if args.log {
         let Some(id) = l.process.as_ref().and_then(|p| p.log) else {
-            return Err(rvc::Error::Refused {
-                what: "show --log",
-                reason: format!("run {} has no log", l.run.name),
-                hint: "only runs recorded with `rvc run NAME -- CMD` keep their command's output"
-                    .into(),
-            });
+            return Err(rvc::Error::Run(rvc::error::RunError::NoLog {
+                name: l.run.name.clone(),
+            }));
         };
         return print_stored(&repo, &id);
     }

@@ -38,7 +38,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                     within.push(None);
                     tracked.push(t);
                 }
-                Err(rvc::Error::InsideTracked { dir, pointer, .. }) => {
+                Err(rvc::Error::Path(rvc::error::PathError::InsideTracked {
+                    dir,
+                    pointer,
+                    ..
+                })) => {
                     let rel = repo.relative(cwd, p)?;
                     within.push(rel.strip_prefix(&format!("{dir}/")).map(str::to_string));
                     tracked.push(rvc::workspace::tracked(
@@ -90,7 +94,7 @@ fn json_item(item: &StatusItem) -> serde_json::Value {
         Err(e) => {
             v["state"] = "invalid".into();
             v["error"] = e.to_string().into();
-            v["hint"] = e.hint().into();
+            v["hint"] = super::errors::hint(e).into();
         }
     }
     v
@@ -106,7 +110,7 @@ fn render(items: &[StatusItem]) {
         let s = match &item.result {
             Ok(s) => s,
             Err(e) => {
-                super::output::print_error(e);
+                super::errors::print(e);
                 continue;
             }
         };

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Format, FormatError, IoContext, PathError, Result};
 use crate::format::id::Id;
 
 /// Files at least this large are memory-mapped and hashed on all cores.
@@ -106,21 +106,30 @@ pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> 
         Some(RowFormat::Plain) => Some(plain_rows(data, id, kind)),
         Some(RowFormat::Gzip) => Some(
             stream_rows(flate2::read::MultiGzDecoder::new(data), kind).map_err(|e| {
-                Error::Rows {
-                    path: path.to_path_buf(),
-                    message: format!("not a valid gzip stream ({e})"),
-                }
+                Error::Format(FormatError::file(
+                    Format::Rows,
+                    path.to_path_buf(),
+                    None,
+                    format!("not a valid gzip stream ({e})"),
+                ))
             })?,
         ),
         Some(RowFormat::Zstd) => {
-            let decoder =
-                zstd::stream::read::Decoder::with_buffer(data).map_err(|e| Error::Rows {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
-                })?;
-            Some(stream_rows(decoder, kind).map_err(|e| Error::Rows {
-                path: path.to_path_buf(),
-                message: format!("not a valid zstd stream ({e})"),
+            let decoder = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| {
+                Error::Format(FormatError::file(
+                    Format::Rows,
+                    path.to_path_buf(),
+                    None,
+                    e.to_string(),
+                ))
+            })?;
+            Some(stream_rows(decoder, kind).map_err(|e| {
+                Error::Format(FormatError::file(
+                    Format::Rows,
+                    path.to_path_buf(),
+                    None,
+                    format!("not a valid zstd stream ({e})"),
+                ))
             })?)
         }
     };
@@ -158,9 +167,9 @@ pub fn digest_file(path: &Path) -> Result<FileDigest> {
     };
     let after = file.metadata().at("stat", path)?;
     if !crate::io::stamp::same_content_stamp(&before, &after) || digest.size != len {
-        return Err(Error::ChangedWhileReading {
+        return Err(Error::Path(PathError::ChangedWhileReading {
             path: path.to_path_buf(),
-        });
+        }));
     }
     Ok(digest)
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, LookupError, Result};
 
 /// Length of an id in hex digits.
 pub const HEX_LEN: usize = 64;
@@ -46,9 +46,11 @@ impl Id {
     /// Parse exactly 64 lowercase hex digits. Uppercase is refused so that
     /// every id has one spelling in committed files.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |reason| Error::BadId {
-            text: text.to_string(),
-            reason,
+        let bad = |reason| {
+            Error::Lookup(LookupError::BadId {
+                text: text.to_string(),
+                reason,
+            })
         };
         if text.len() != HEX_LEN {
             return Err(bad("an id has exactly 64 hex digits"));
@@ -80,16 +82,16 @@ fn hex_val(c: u8) -> Option<u8> {
 pub fn parse_prefix(text: &str) -> Result<String> {
     let lower = text.to_ascii_lowercase();
     if lower.len() < MIN_PREFIX || lower.len() > HEX_LEN {
-        return Err(Error::BadId {
+        return Err(Error::Lookup(LookupError::BadId {
             text: text.to_string(),
             reason: "a prefix has 4 to 64 hex digits",
-        });
+        }));
     }
     if !lower.bytes().all(|c| hex_val(c).is_some()) {
-        return Err(Error::BadId {
+        return Err(Error::Lookup(LookupError::BadId {
             text: text.to_string(),
             reason: "only 0-9 and a-f are allowed",
-        });
+        }));
     }
     Ok(lower)
 }

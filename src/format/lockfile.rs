@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result, RunError};
 use crate::format::hash::Rows;
 use crate::format::id::Id;
 use crate::format::pointer::{Pointer, PointerKind};
@@ -206,10 +206,13 @@ pub struct Metrics {
 impl Lockfile {
     /// The lockfile's text. The same lockfile always gives the same bytes.
     pub fn encode(&self) -> Result<String> {
-        let body = toml::to_string(self).map_err(|e| Error::Input {
-            path: format!("{}{SUFFIX}", self.run.name),
-            line: None,
-            message: format!("cannot render the lockfile: {e}"),
+        let body = toml::to_string(self).map_err(|e| {
+            Error::Format(FormatError::file(
+                Format::Lockfile,
+                format!("{}{SUFFIX}", self.run.name),
+                None,
+                format!("cannot render the lockfile: {e}"),
+            ))
         })?;
         Ok(format!(
             "# rvc run lockfile: commit it. `rvc show {0}` prints it, `rvc diff {0} OTHER` compares it.\n{body}",
@@ -220,20 +223,19 @@ impl Lockfile {
     /// Parse a lockfile; `shown` names it in errors.
     pub fn parse(text: &str, shown: &str) -> Result<Lockfile> {
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let syntax = |e: toml::de::Error| Error::Input {
-            path: shown.to_string(),
-            line: e.span().map(|s| line_of(s.start)),
-            message: e.message().trim().replace('\n', "; "),
+        let syntax = |e: toml::de::Error| {
+            Error::Format(FormatError::file(
+                Format::Lockfile,
+                shown.to_string(),
+                e.span().map(|s| line_of(s.start)),
+                e.message().trim().replace('\n', "; "),
+            ))
         };
         let table: toml::Table = toml::from_str(text).map_err(syntax)?;
         match table.get("version").and_then(toml::Value::as_integer) {
             Some(v) if v == i64::from(VERSION) || v == i64::from(VERSION_RUN) => {}
             Some(v) => {
-                return Err(Error::Input {
-                    path: shown.to_string(),
-                    line: None,
-                    message: format!("lockfile version {v} is not supported by this rvc (it reads {VERSION} and {VERSION_RUN}); upgrade rvc"),
-                })
+                return Err(Error::Format(FormatError::file(Format::Lockfile, shown.to_string(), None, format!("lockfile version {v} is not supported by this rvc (it reads {VERSION} and {VERSION_RUN}); upgrade rvc"))))
             }
             None => {
                 let message = if table.contains_key("version") {
@@ -241,20 +243,26 @@ impl Lockfile {
                 } else {
                     "no `version` key: not an rvc lockfile".to_string()
                 };
-                return Err(Error::Input { path: shown.to_string(), line: None, message });
+                return Err(Error::Format(FormatError::file(Format::Lockfile, shown.to_string(), None, message)));
             }
         }
         let lock: Lockfile = toml::from_str(text).map_err(syntax)?;
-        check_name(&lock.run.name).map_err(|m| Error::Input {
-            path: shown.to_string(),
-            line: None,
-            message: m,
+        check_name(&lock.run.name).map_err(|e| {
+            Error::Format(FormatError::file(
+                Format::Lockfile,
+                shown,
+                None,
+                e.to_string(),
+            ))
         })?;
         for a in lock.inputs.iter().chain(&lock.outputs) {
-            let bad = |m: String| Error::Input {
-                path: shown.to_string(),
-                line: None,
-                message: format!("artifact path {}: {m}", a.path),
+            let bad = |m: String| {
+                Error::Format(FormatError::file(
+                    Format::Lockfile,
+                    shown.to_string(),
+                    None,
+                    format!("artifact path {}: {m}", a.path),
+                ))
             };
             crate::format::tree::check_path(&a.path).map_err(bad)?;
             if a.path.split('/').next() == Some(crate::repository::RVC_DIR) {
@@ -270,9 +278,13 @@ impl Lockfile {
 
 /// A run name is one or more `/`-separated segments of letters, digits,
 /// `.`, `_` and `-`, each starting with a letter or digit.
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
+pub fn check_name(name: &str) -> std::result::Result<(), RunError> {
+    let bad = |reason: &str| RunError::BadName {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
     if name.is_empty() || name.len() > 200 {
-        return Err("a run name has 1 to 200 characters".into());
+        return Err(bad("a run name has 1 to 200 characters"));
     }
     for seg in name.split('/') {
         let ok = seg
@@ -283,8 +295,8 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !ok {
-            return Err(format!(
-                "run name `{name}`: each `/`-separated part must start with a letter or digit and use only letters, digits, `.`, `_` and `-`"
+            return Err(bad(
+                "each `/`-separated part must start with a letter or digit and use only letters, digits, `.`, `_` and `-`",
             ));
         }
     }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 use crate::format::hash::Rows;
 use crate::format::id::Id;
 
@@ -89,15 +89,21 @@ impl Pointer {
 
     /// Parse the pointer file at `file` from its `text`.
     pub fn parse(text: &str, file: &Path) -> Result<Pointer> {
-        let syntax = |e: toml::de::Error| Error::Pointer {
-            path: file.to_path_buf(),
-            line: e.span().map(|s| line_of(text, s.start)),
-            message: e.message().trim().replace('\n', "; "),
+        let syntax = |e: toml::de::Error| {
+            Error::Format(FormatError::file(
+                Format::Pointer,
+                file.to_path_buf(),
+                e.span().map(|s| line_of(text, s.start)),
+                e.message().trim().replace('\n', "; "),
+            ))
         };
-        let bad = |key: &str, message: String| Error::Pointer {
-            path: file.to_path_buf(),
-            line: key_line(text, key),
-            message,
+        let bad = |key: &str, message: String| {
+            Error::Format(FormatError::file(
+                Format::Pointer,
+                file.to_path_buf(),
+                key_line(text, key),
+                message,
+            ))
         };
         // Check the version first: a newer format may have keys this rvc
         // does not know, and "upgrade rvc" is the useful message then.
@@ -154,10 +160,13 @@ impl Pointer {
             path: file.to_path_buf(),
             source,
         })?;
-        let text = String::from_utf8(text).map_err(|e| Error::Pointer {
-            path: file.to_path_buf(),
-            line: Some(line_of_bytes(e.as_bytes(), e.utf8_error().valid_up_to())),
-            message: "not valid UTF-8".into(),
+        let text = String::from_utf8(text).map_err(|e| {
+            Error::Format(FormatError::file(
+                Format::Pointer,
+                file.to_path_buf(),
+                Some(line_of_bytes(e.as_bytes(), e.utf8_error().valid_up_to())),
+                "not valid UTF-8",
+            ))
         })?;
         Pointer::parse(&text, file)
     }

@@ -19,7 +19,7 @@
 
 use std::io::Write as _;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 use crate::format::hash::Rows;
 use crate::format::id::Id;
 
@@ -66,10 +66,13 @@ impl Tree {
     /// a path that could not be written back safely.
     pub fn from_entries(mut entries: Vec<Entry>) -> Result<Tree> {
         entries.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        let err = |line: usize, message: String| Error::Tree {
-            id: "(new)".into(),
-            line,
-            message,
+        let err = |line: usize, message: String| {
+            Error::Format(FormatError::object(
+                Format::Tree,
+                "(new)",
+                Some(line),
+                message,
+            ))
         };
         for (i, e) in entries.iter().enumerate() {
             check_path(&e.path).map_err(|m| err(i + 1, m))?;
@@ -118,10 +121,13 @@ impl Tree {
 
     /// Parse a stored listing. `id` is only used in error messages.
     pub fn parse(bytes: &[u8], id: &str) -> Result<Tree> {
-        let err = |line: usize, message: String| Error::Tree {
-            id: id.to_string(),
-            line,
-            message,
+        let err = |line: usize, message: String| {
+            Error::Format(FormatError::object(
+                Format::Tree,
+                id.to_string(),
+                Some(line),
+                message,
+            ))
         };
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let line = bytes[..e.valid_up_to()]

@@ -10,7 +10,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, HookError, IoContext, RepoError, Result};
 
 /// The hooks rvc installs.
 pub const HOOKS: [&str; 3] = ["pre-commit", "pre-push", "post-checkout"];
@@ -47,10 +47,11 @@ pub struct HookOutcome {
 /// `core.hooksPath` and linked worktrees, and where `root` is below the
 /// top of the work tree (`/`-separated, "" at the top).
 pub fn hooks_dir(root: &Path) -> Result<(PathBuf, String)> {
-    let git = git2::Repository::discover(root).map_err(|e| Error::Refused {
-        what: "rvc hooks",
-        reason: format!("no git repository here ({})", e.message()),
-        hint: "run `git init` first: the hooks are git hooks".into(),
+    let git = git2::Repository::discover(root).map_err(|e| {
+        Error::Repo(RepoError::NoGit {
+            path: root.to_path_buf(),
+            message: e.message().to_string(),
+        })
     })?;
     let configured = git
         .config()
@@ -150,18 +151,10 @@ pub fn install(root: &Path, rvc: &Path, uninstall: bool) -> Result<Vec<HookOutco
                 }
             } else if exists {
                 if chained.symlink_metadata().is_ok() {
-                    return Err(Error::Refused {
-                        what: "rvc hooks install",
-                        reason: format!(
-                            "both {} and {} exist, and neither is rvc's",
-                            path.display(),
-                            chained.display()
-                        ),
-                        hint: format!(
-                            "merge them by hand, or move {} away, then run `rvc hooks install` again",
-                            chained.display()
-                        ),
-                    });
+                    return Err(Error::Hook(HookError::TwoForeignHooks {
+                        first: path,
+                        second: chained,
+                    }));
                 }
                 fs::rename(&path, &chained).at("move aside", &path)?;
                 write_script(&path, &text)?;

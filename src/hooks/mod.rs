@@ -17,7 +17,7 @@ pub use install::{install, Action, HookOutcome, HOOKS};
 pub use precommit::{pre_commit, PreCommitReport, Problem, ProblemKind};
 pub use prepush::{parse_input, pre_push, PrePushReport, RefUpdate};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RepoError, Result};
 use crate::io::progress::Progress;
 use crate::repository::Repo;
 use crate::workspace::{checkout_all, find_pointers, CheckoutReport, Target};
@@ -31,9 +31,10 @@ pub fn post_checkout(repo: &Repo, progress: &dyn Progress) -> Result<CheckoutRep
 }
 
 fn open_git(repo: &Repo) -> Result<git2::Repository> {
-    git2::Repository::discover(repo.root()).map_err(|e| Error::Refused {
-        what: "rvc hook",
-        reason: format!("no git repository here ({})", e.message()),
-        hint: "the hooks are git hooks: run them from a git work tree".into(),
+    git2::Repository::discover(repo.root()).map_err(|e| {
+        Error::Repo(RepoError::NoGit {
+            path: repo.root().to_path_buf(),
+            message: e.message().to_string(),
+        })
     })
 }

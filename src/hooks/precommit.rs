@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RemoteError, RepoError, Result};
 use crate::format::pointer::Pointer;
 use crate::io::progress::Progress;
 use crate::repository::roots::{of_run, Keep};
@@ -127,8 +127,10 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
     }
 
     // 2. What is staged: pointers and lockfiles, and big files.
-    let git_err = |e: git2::Error| Error::Git {
-        message: e.message().to_string(),
+    let git_err = |e: git2::Error| {
+        Error::Repo(RepoError::Git {
+            message: e.message().to_string(),
+        })
     };
     let head_tree = git.head().ok().and_then(|h| h.peel_to_tree().ok());
     let index = git.index().map_err(git_err)?;
@@ -226,7 +228,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
         repo.config(),
         None,
     ) {
-        Err(Error::NoRemote { .. }) => None,
+        Err(Error::Remote(RemoteError::NoRemote { .. })) => None,
         Err(e) => {
             report.problems.push(Problem {
                 kind: ProblemKind::RemoteUnavailable,

@@ -2,7 +2,7 @@
 //! being pushed reference, so that no one pulls a pointer whose data never
 //! left this machine. If that push fails, the git push fails too.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RepoError, Result};
 use crate::io::progress::Progress;
 use crate::remote::{self, PushReport, Remote, TransferOptions};
 use crate::repository::roots::{in_commits, Keep};
@@ -56,8 +56,10 @@ pub fn pre_push(
     progress: &dyn Progress,
 ) -> Result<PrePushReport> {
     let git = super::open_git(repo)?;
-    let git_err = |e: git2::Error| Error::Git {
-        message: e.message().to_string(),
+    let git_err = |e: git2::Error| {
+        Error::Repo(RepoError::Git {
+            message: e.message().to_string(),
+        })
     };
     // The commits being pushed: the new tips, minus what the remote has.
     let walk = || -> Result<Option<git2::Revwalk<'_>>> {

@@ -235,7 +235,9 @@ fn check_manifest(
                 hasher.update(&data);
                 verified.lock().unwrap().insert(piece.id);
             }
-            Err(crate::Error::ObjectMissing { .. }) => lost.push(piece.id),
+            Err(crate::Error::Store(crate::error::StoreError::ObjectMissing { .. })) => {
+                lost.push(piece.id)
+            }
             Err(e) => return Err(format!("its chunk {} is unusable: {e}", piece.id)),
         }
     }

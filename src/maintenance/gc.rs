@@ -7,7 +7,7 @@
 //! object being added is never swept.
 
 use super::retention;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError};
 use crate::repository::roots::{self, Keep};
 use crate::repository::Repo;
 use crate::store::{Area, ObjectRef};
@@ -82,11 +82,9 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
     let _repo_lock = repo.lock(true)?;
     let store = repo.store();
     if !store.root().starts_with(repo.rvc_dir()) && !opts.force {
-        return Err(Error::Refused {
-            what: "gc",
-            reason: format!("the store {} is outside this repository and may be shared", store.root().display()),
-            hint: "other repositories' data would be deleted; run gc with --force only if no other repository uses this store".into(),
-        });
+        return Err(Error::Store(StoreError::Shared {
+            path: store.root().to_path_buf(),
+        }));
     }
     let _store_lock = store.lock(true, repo.lock_timeout())?;
     let mut report = GcReport {
@@ -117,14 +115,11 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
     report.roots = keep.len();
     let reach = roots::reach(store, &keep);
     if let Some((o, why)) = reach.unreadable.first() {
-        return Err(Error::Refused {
-            what: "gc",
-            reason: format!(
-                "{} {} cannot be read ({why}), so what it keeps alive is unknown",
-                o.area, o.id
-            ),
-            hint: "run `rvc fsck --repair` first".into(),
-        });
+        return Err(Error::Store(StoreError::UnreadableRoot {
+            area: o.area.to_string(),
+            id: o.id.to_hex(),
+            reason: why.to_string(),
+        }));
     }
     report.kept_objects = reach.present.len() as u64;
     report.kept_bytes = reach.stored_bytes();

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Write};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{ConfigError, Error, IoContext, Result, StoreError};
 use crate::format::id::Id;
 use crate::format::pointer::PointerKind;
 use crate::run::Run;
@@ -63,10 +63,12 @@ pub fn load(store: &Store) -> Result<Released> {
             })
         }
     };
-    let bad = |line: usize, message: &str| Error::Config {
-        path: path.clone(),
-        line: Some(line),
-        message: format!("{message} (expected `<tree id> <path>/`)"),
+    let bad = |line: usize, message: &str| {
+        Error::Config(ConfigError::Invalid {
+            path: path.clone(),
+            line: Some(line),
+            message: format!("{message} (expected `<tree id> <path>/`)"),
+        })
     };
     let text = std::str::from_utf8(&text).map_err(|_| bad(1, "not valid UTF-8"))?;
     let mut out = Released::new();
@@ -195,7 +197,7 @@ pub fn plan(
                 Ok(t) => t,
                 // Content that is not here cannot be released; gc and
                 // fsck report it as missing on their own.
-                Err(Error::ObjectMissing { .. }) => continue,
+                Err(Error::Store(StoreError::ObjectMissing { .. })) => continue,
                 Err(e) => return Err(e),
             };
             for e in tree.entries() {

@@ -13,6 +13,7 @@
 //! light: at most [`Options::max_points`] points per curve, always with the
 //! first and last step and the extremes.
 
+pub mod draw;
 pub mod lttb;
 pub mod page;
 pub mod png;
@@ -20,7 +21,7 @@ pub mod svg;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PlotError, Result};
 use crate::format::id::Id;
 use crate::repository::Repo;
 use crate::run::metrics::{self, Series};
@@ -113,11 +114,7 @@ pub fn load(repo: &Repo, names: &[String]) -> Result<Loaded> {
         out
     };
     if runs.is_empty() {
-        return Err(Error::Refused {
-            what: "rvc plots",
-            reason: "there are no runs in this repository".into(),
-            hint: "record one with `rvc lock NAME` after training".into(),
-        });
+        return Err(Error::Plot(PlotError::NoRuns));
     }
     // Reading and parsing the series is most of the work: one run per
     // thread, results in the runs' order.
@@ -230,16 +227,9 @@ pub fn present(runs: &[PlotRun]) -> BTreeSet<&str> {
 pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
     let present = present(runs);
     if present.is_empty() {
-        let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
-        return Err(Error::Refused {
-            what: "rvc plots",
-            reason: format!(
-                "no per-step metrics to plot: {} {} no metrics series",
-                names.join(", "),
-                if names.len() == 1 { "has" } else { "have" }
-            ),
-            hint: "lock runs with their metrics file (`rvc lock NAME --metrics out/NAME/trainer_state.json`, or `metrics` under [run] in .rvc/config.toml)".into(),
-        });
+        return Err(Error::Plot(PlotError::NoSeries {
+            runs: runs.iter().map(|r| r.name.clone()).collect(),
+        }));
     }
     // rvc run's system metrics (`system/...`) are drawn after the training
     // curves, and by default not when they stayed at zero (no disk or
@@ -261,14 +251,10 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         let mut out = Vec::new();
         for w in wanted {
             if !present.contains(w.as_str()) {
-                return Err(Error::Refused {
-                    what: "rvc plots",
-                    reason: format!("no run selected has a metric named `{w}`"),
-                    hint: format!(
-                        "metrics in these runs: {}",
-                        present.iter().copied().collect::<Vec<_>>().join(", ")
-                    ),
-                });
+                return Err(Error::Plot(PlotError::NoSuchMetric {
+                    metric: w.clone(),
+                    available: present.iter().map(|m| m.to_string()).collect(),
+                }));
             }
             if !out.contains(&w.as_str()) {
                 out.push(w.as_str());
@@ -325,14 +311,9 @@ pub fn charts(runs: &[PlotRun], wanted: &[String]) -> Result<Vec<Chart>> {
         (rank, c.family.clone())
     });
     if out.is_empty() {
-        return Err(Error::Refused {
-            what: "rvc plots",
-            reason: format!(
-                "nothing to draw by default: every metric is bookkeeping (metrics: {})",
-                present.iter().copied().collect::<Vec<_>>().join(", ")
-            ),
-            hint: "name one to draw anyway with --metric NAME".into(),
-        });
+        return Err(Error::Plot(PlotError::OnlyBookkeeping {
+            present: present.iter().map(|m| m.to_string()).collect(),
+        }));
     }
     Ok(out)
 }
@@ -468,7 +449,10 @@ mod tests {
         assert_eq!(c[0].metrics, ["epoch"]);
         let e = charts(&runs, &["acc".into()]).unwrap_err();
         assert!(e.to_string().contains("`acc`"), "{e}");
-        assert!(e.hint().unwrap().contains("eval_loss"));
+        let Error::Plot(PlotError::NoSuchMetric { available, .. }) = e else {
+            panic!("{e}")
+        };
+        assert!(available.iter().any(|m| m == "eval_loss"), "{available:?}");
         let e = charts(&[run("x", &[])], &[]).unwrap_err();
         assert!(e.to_string().contains("x has no metrics series"), "{e}");
         // Runs that log each metric once still get their dots.

@@ -6,7 +6,7 @@
 //! `fonts-dejavu-core`). Without any, the curves are still drawn but the
 //! labels are not, and [`Png::fonts`] says so.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PlotError, Result};
 
 /// How much larger than the SVG's size the PNG is.
 pub const SCALE: f32 = 2.0;
@@ -24,11 +24,7 @@ pub struct Png {
 /// Rasterise an SVG document to PNG, `SCALE` times its size.
 pub fn render(svg: &str) -> Result<Png> {
     use resvg::{tiny_skia, usvg};
-    let refused = |reason: String| Error::Refused {
-        what: "rvc plots",
-        reason,
-        hint: "this is a bug in rvc's chart output; please report it".into(),
-    };
+    let refused = |reason: String| Error::Plot(PlotError::Render { reason });
     let mut opt = usvg::Options::default();
     opt.fontdb_mut().load_system_fonts();
     let fonts = opt.fontdb.len();

@@ -22,7 +22,7 @@ use super::in_order::{InOrder, Outcome};
 use super::index::{self, RemoteIndex};
 use super::push::{FailedTransfer, MissingObject};
 use super::{Remote, TransferOptions};
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, RemoteError, Result, StoreError};
 use crate::format::id::Id;
 use crate::format::tree::{self, Tree};
 use crate::io::progress::Progress;
@@ -100,13 +100,13 @@ pub fn fetch(
     let rt = super::runtime()?;
     let mut known = rt.block_on(async {
         if !super::check_marker(remote, false).await? {
-            return Err(Error::BadRemote {
+            return Err(Error::Remote(RemoteError::BadSettings {
                 name: remote.name.clone(),
                 message: format!(
                     "{} holds no rvc data (nothing was pushed to it yet)",
                     remote.url
                 ),
-            });
+            }));
         }
         index::load(remote, &state, opts.jobs).await
     })?;
@@ -248,15 +248,16 @@ pub fn fetch(
         .map(|((id, m), outcome)| {
             let checked = match outcome {
                 Outcome::Hashed(actual) if actual == *id => Ok(()),
-                Outcome::Hashed(actual) => Err(Error::ObjectCorrupt {
+                Outcome::Hashed(actual) => Err(Error::Store(StoreError::ObjectCorrupt {
                     id: id.to_hex(),
                     problem: format!("its content hashes to {actual}"),
-                }),
-                Outcome::Failed(message) => Err(Error::Manifest {
-                    id: id.to_hex(),
-                    line: 0,
+                })),
+                Outcome::Failed(message) => Err(Error::Format(FormatError::object(
+                    Format::Manifest,
+                    id.to_hex(),
+                    Some(0),
                     message,
-                }),
+                ))),
                 Outcome::Unchecked => {
                     if !m.pieces.iter().all(|p| store.has_chunk(&p.id)) {
                         return Ok(None);
@@ -275,7 +276,14 @@ pub fn fetch(
     for v in verified {
         match v {
             Ok(_) => {}
-            Err((id, e @ (Error::ObjectCorrupt { .. } | Error::Manifest { .. }))) => f.corrupt(
+            Err((
+                id,
+                e @ (Error::Store(StoreError::ObjectCorrupt { .. })
+                | Error::Format(FormatError {
+                    format: Format::Manifest,
+                    ..
+                })),
+            )) => f.corrupt(
                 ObjectRef {
                     area: Area::Manifest,
                     id,

@@ -40,7 +40,7 @@ use std::time::Duration;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreScheme};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, RemoteError, Result};
 use crate::format::id::Id;
 use crate::repository::config::{Config, RemoteSettings};
 use crate::store::{Area, ObjectRef};
@@ -113,25 +113,27 @@ impl Remote {
             None => match (&config.default_remote, config.remotes.len()) {
                 (Some(d), _) => d.clone(),
                 (None, 1) => config.remotes.keys().next().expect("one").clone(),
-                (None, 0) => return Err(Error::NoRemote { configured: vec![] }),
+                (None, 0) => {
+                    return Err(Error::Remote(RemoteError::NoRemote { configured: vec![] }))
+                }
                 (None, _) => {
-                    return Err(Error::NoRemote {
+                    return Err(Error::Remote(RemoteError::NoRemote {
                         configured: config.remotes.keys().cloned().collect(),
-                    })
+                    }))
                 }
             },
         };
         let Some(settings) = config.remotes.get(&name) else {
-            return Err(Error::UnknownRemote {
+            return Err(Error::Remote(RemoteError::UnknownRemote {
                 name,
                 known: config.remotes.keys().cloned().collect(),
-            });
+            }));
         };
         let Some(url_text) = settings.url.clone() else {
-            return Err(Error::BadRemote {
+            return Err(Error::Remote(RemoteError::BadSettings {
                 name,
                 message: "it has no `url`".into(),
-            });
+            }));
         };
         let (store, prefix) = connect(root, &name, &url_text, settings)?;
         let jobs = match settings.options.get("jobs") {
@@ -139,10 +141,10 @@ impl Remote {
             Some(v) => match v.parse::<usize>() {
                 Ok(j) if j >= 1 => Some(j),
                 _ => {
-                    return Err(Error::BadRemote {
+                    return Err(Error::Remote(RemoteError::BadSettings {
                         name,
                         message: format!("jobs must be a whole number from 1 up, not `{v}`"),
-                    })
+                    }))
                 }
             },
         };
@@ -205,9 +207,11 @@ fn connect(
     url: &str,
     settings: &RemoteSettings,
 ) -> Result<(Arc<dyn ObjectStore>, Path)> {
-    let bad = |message: String| Error::BadRemote {
-        name: name.to_string(),
-        message,
+    let bad = |message: String| {
+        Error::Remote(RemoteError::BadSettings {
+            name: name.to_string(),
+            message,
+        })
     };
     let mut options: Vec<(String, String)> = Vec::new();
     let mut retry = object_store::RetryConfig {
@@ -240,7 +244,7 @@ fn connect(
             _ => options.push((k.clone(), v.clone())),
         }
     }
-    let parsed = parse_url(root, url).map_err(bad)?;
+    let parsed = parse_url(root, url).map_err(|e| bad(e.to_string()))?;
     let (scheme, path) = ObjectStoreScheme::parse(&parsed)
         .map_err(|e| bad(format!("unsupported URL `{url}`: {e}")))?;
     let prefix = Path::parse(path).map_err(|e| bad(format!("bad path in `{url}`: {e}")))?;
@@ -341,9 +345,13 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 /// Parse a remote URL; a plain path (absolute, or relative to the
 /// repository root) is a local remote.
-pub fn parse_url(root: &FsPath, url: &str) -> std::result::Result<url::Url, String> {
+pub fn parse_url(root: &FsPath, url: &str) -> std::result::Result<url::Url, RemoteError> {
+    let bad = |reason: String| RemoteError::BadUrl {
+        url: without_credentials(url),
+        reason,
+    };
     if url.is_empty() {
-        return Err("the URL is empty".into());
+        return Err(bad("the URL is empty".into()));
     }
     if !url.contains("://") && !url.starts_with("file:") {
         let p = FsPath::new(url);
@@ -353,21 +361,31 @@ pub fn parse_url(root: &FsPath, url: &str) -> std::result::Result<url::Url, Stri
             root.join(p)
         };
         return url::Url::from_directory_path(&abs)
-            .map_err(|()| format!("cannot use `{url}` as a local path"));
+            .map_err(|()| bad("it cannot be used as a local path".into()));
     }
-    let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a valid URL: {e}"))?;
+    let parsed = url::Url::parse(url).map_err(|e| bad(format!("{e}")))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(
-            "the URL contains credentials; put them in .rvc/config.local.toml or the environment instead"
+        return Err(bad(
+            "it contains credentials, which belong in .rvc/config.local.toml or the environment"
                 .into(),
-        );
+        ));
     }
     match parsed.scheme() {
         "file" | "s3" | "s3a" | "gs" | "az" | "adl" | "azure" | "abfs" | "abfss" | "http"
         | "https" => Ok(parsed),
-        s => Err(format!(
-            "unsupported URL scheme `{s}` (use a path, file://, s3://, gs://, az:// or http(s)://)"
-        )),
+        s => Err(bad(format!("unsupported URL scheme `{s}`"))),
+    }
+}
+
+/// `url` with any `user:password@` replaced by `***@`, for messages.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -384,14 +402,6 @@ pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         source = c.source();
     }
     s
-}
-
-/// What kind of remote failure this is, for the hint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    Auth,
-    NotFound,
-    Other,
 }
 
 /// Tell an authentication failure or a missing bucket from an error
@@ -434,11 +444,11 @@ pub(crate) fn remote_error(name: &str, op: &str, e: object_store::Error) -> Erro
             }
         }
     };
-    Error::Remote {
+    Error::Remote(RemoteError::Transfer {
         remote: name.to_string(),
         message: format!("{op}: {}", describe(&e)),
         kind,
-    }
+    })
 }
 
 /// Write the marker if the remote has none; check it if it has one.
@@ -452,14 +462,14 @@ pub(crate) async fn check_marker(remote: &Remote, create: bool) -> Result<bool> 
                 .await
                 .map_err(|e| remote.err("read the marker", e))?;
             if bytes.as_ref() != MARKER_TEXT {
-                return Err(Error::BadRemote {
+                return Err(Error::Remote(RemoteError::BadSettings {
                     name: remote.name.clone(),
                     message: format!(
                         "{} is not an rvc v1 remote marker (found {} bytes of something else)",
                         key,
                         bytes.len()
                     ),
-                });
+                }));
             }
             Ok(true)
         }

@@ -24,7 +24,7 @@ use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
 use super::index;
 use super::{Remote, TransferOptions};
-use crate::error::{Error, Result};
+use crate::error::{Error, RemoteError, Result};
 use crate::format::id::Id;
 use crate::format::remote_index::{IndexData, PackListing};
 use crate::io::progress::Progress;
@@ -199,11 +199,11 @@ pub fn push(
     }
     if report.objects == 0 && units > 0 && report.failed.len() as u64 >= units {
         let f = &report.failed[0];
-        return Err(Error::Remote {
+        return Err(Error::Remote(RemoteError::Transfer {
             remote: remote.name.clone(),
             message: format!("upload {}: {}", f.key, f.error),
             kind: super::classify(&f.error),
-        });
+        }));
     }
     Ok(report)
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, OptionProblem, RemoteError, Result};
 use crate::repository::config::{is_secret_key, Config};
 
 /// A remote to add.
@@ -24,56 +24,46 @@ pub struct NewRemote {
 }
 
 /// A remote name: letters, digits, `-`, `_` and `.`.
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
+pub fn check_name(name: &str) -> std::result::Result<(), RemoteError> {
+    let bad = |reason: &str| RemoteError::BadName {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
     if name.is_empty() || name.len() > 64 {
-        return Err("a remote name has 1 to 64 characters".into());
+        return Err(bad("a remote name has 1 to 64 characters"));
     }
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(format!(
-            "`{name}` has characters other than letters, digits, `-`, `_` and `.`"
+        return Err(bad(
+            "it has characters other than letters, digits, `-`, `_` and `.`",
         ));
     }
     Ok(())
 }
 
-fn refused(reason: String, hint: &str) -> Error {
-    Error::Refused {
-        what: "rvc remote",
-        reason,
-        hint: hint.into(),
-    }
-}
-
 /// Add a remote to the config.
 pub fn add(root: &Path, config: &Config, new: &NewRemote) -> Result<PathBuf> {
-    check_name(&new.name).map_err(|r| refused(r, "choose another name"))?;
-    super::parse_url(root, &new.url).map_err(|r| {
-        refused(
-            r,
-            "use a path, file:///dir, s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or https://host/prefix",
-        )
-    })?;
+    check_name(&new.name)?;
+    super::parse_url(root, &new.url)?;
     if config.remotes.contains_key(&new.name) && !new.force {
-        return Err(refused(
-            format!("a remote named `{}` exists already", new.name),
-            "remove it first (`rvc remote remove NAME`), or pass --force to replace it",
-        ));
+        return Err(Error::Remote(RemoteError::Exists {
+            name: new.name.clone(),
+        }));
     }
     for (k, _) in &new.options {
         if k == "url" {
-            return Err(refused(
-                "`url` is given as the URL argument".into(),
-                "drop the option",
-            ));
+            return Err(Error::Remote(RemoteError::BadOption {
+                key: k.clone(),
+                reason: OptionProblem::IsUrl,
+            }));
         }
         if is_secret_key(k) && !new.local {
-            return Err(refused(
-                format!("`{k}` is a credential, and config.toml is committed to git"),
-                "set it in the environment, or add the remote with --local to keep it in .rvc/config.local.toml",
-            ));
+            return Err(Error::Remote(RemoteError::BadOption {
+                key: k.clone(),
+                reason: OptionProblem::Secret,
+            }));
         }
     }
     let rvc = root.join(crate::repository::RVC_DIR);
@@ -141,10 +131,10 @@ fn option_value(v: &str) -> Value {
 /// Remove a remote from both config files, and as the default.
 pub fn remove(root: &Path, config: &Config, name: &str) -> Result<()> {
     if !config.remotes.contains_key(name) {
-        return Err(Error::UnknownRemote {
+        return Err(Error::Remote(RemoteError::UnknownRemote {
             name: name.into(),
             known: config.remotes.keys().cloned().collect(),
-        });
+        }));
     }
     let rvc = root.join(crate::repository::RVC_DIR);
     for f in ["config.toml", "config.local.toml"] {
@@ -211,10 +201,12 @@ fn edit(
             })
         }
     };
-    let bad = |message: String| Error::Config {
-        path: path.to_path_buf(),
-        line: None,
-        message,
+    let bad = |message: String| {
+        Error::Config(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: None,
+            message,
+        })
     };
     let mut doc: DocumentMut = text
         .parse()

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, LookupError, Result};
 use crate::repository::roots::{of_run, Keep};
 use crate::repository::Repo;
 use crate::store::{ObjectKind, Root};
@@ -74,10 +74,13 @@ pub fn checkout_targets(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Ta
 /// it is in the local store (for push).
 fn resolve(repo: &Repo, cwd: &Path, arg: &str) -> Result<Target> {
     match resolve_target(repo, cwd, arg, None) {
-        Err(Error::UnknownId { .. }) | Err(Error::BadId { .. }) => Err(Error::UnknownTarget {
-            arg: arg.into(),
-            similar: Vec::new(),
-        }),
+        Err(Error::Lookup(LookupError::UnknownId { .. }))
+        | Err(Error::Lookup(LookupError::BadId { .. })) => {
+            Err(Error::Lookup(LookupError::UnknownTarget {
+                arg: arg.into(),
+                similar: Vec::new(),
+            }))
+        }
         other => other,
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 
 /// Default time to wait for another rvc process to release the repository.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -198,12 +198,14 @@ impl Config {
                     })
                 }
             };
-            let raw: RawFile = toml::from_str(&text).map_err(|e| Error::Config {
-                path: path.clone(),
-                line: e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-                message: e.message().trim().replace('\n', "; "),
+            let raw: RawFile = toml::from_str(&text).map_err(|e| {
+                Error::Config(ConfigError::Invalid {
+                    path: path.clone(),
+                    line: e
+                        .span()
+                        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+                    message: e.message().trim().replace('\n', "; "),
+                })
             })?;
             if let Some(dir) = raw.cache.dir {
                 // A relative cache dir is relative to the repository root.
@@ -231,7 +233,7 @@ impl Config {
                     toml::Value::String(s) => parse_size(s),
                     _ => None,
                 };
-                cfg.max_file_size = Some(size.ok_or_else(|| Error::Config {
+                cfg.max_file_size = Some(size.ok_or_else(|| Error::Config(ConfigError::Invalid {
                     path: path.clone(),
                     line: text
                         .lines()
@@ -240,16 +242,18 @@ impl Config {
                     message: format!(
                         "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
                     ),
-                })?);
+                }))?);
             }
             let local = name == "config.local.toml";
             for (remote, table) in raw.remote {
                 let settings = cfg.remotes.entry(remote.clone()).or_default();
                 for (key, value) in table {
-                    let bad = |message: String| Error::Config {
-                        path: path.clone(),
-                        line: line_of(&text, &remote, &key),
-                        message,
+                    let bad = |message: String| {
+                        Error::Config(ConfigError::Invalid {
+                            path: path.clone(),
+                            line: line_of(&text, &remote, &key),
+                            message,
+                        })
                     };
                     let value = match value {
                         toml::Value::String(s) => s,

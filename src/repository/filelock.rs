@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, RepoError, Result};
 
 /// Holds a lock until dropped.
 #[derive(Debug)]
@@ -33,10 +33,10 @@ pub fn acquire(path: &Path, exclusive: bool, timeout: Duration) -> Result<FileLo
             Ok(()) => return Ok(FileLock { _file: file }),
             Err(fs::TryLockError::WouldBlock) => {
                 if start.elapsed() >= timeout {
-                    return Err(Error::Locked {
+                    return Err(Error::Repo(RepoError::Locked {
                         path: path.to_path_buf(),
                         waited_secs: timeout.as_secs(),
-                    });
+                    }));
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }

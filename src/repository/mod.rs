@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, PathError, RepoError, Result};
 use crate::io::atomic::write_atomic;
 use crate::repository::statcache::StatCache;
 use crate::store::Store;
@@ -42,7 +42,7 @@ impl Repo {
         let root = fs::canonicalize(dir).at("open", dir)?;
         let rvc = root.join(RVC_DIR);
         if rvc.exists() {
-            return Err(Error::AlreadyInitialized { path: root });
+            return Err(Error::Repo(RepoError::AlreadyInitialized { path: root }));
         }
         // Build it under a temporary name and rename, so a killed init never
         // leaves a half-made repository behind.
@@ -81,8 +81,10 @@ impl Repo {
         let root = start
             .ancestors()
             .find(|d| d.join(RVC_DIR).is_dir())
-            .ok_or_else(|| Error::NotARepo {
-                start: start.clone(),
+            .ok_or_else(|| {
+                Error::Repo(RepoError::NotARepo {
+                    start: start.clone(),
+                })
             })?
             .to_path_buf();
         Repo::open(&root)
@@ -145,18 +147,18 @@ impl Repo {
         let (parent, name) = match (normal.parent(), normal.file_name()) {
             (Some(p), Some(n)) => (p.to_path_buf(), n.to_os_string()),
             _ => {
-                return Err(Error::OutsideRepo {
+                return Err(Error::Path(PathError::OutsideRepo {
                     path: path.to_path_buf(),
                     root: self.root.clone(),
-                })
+                }))
             }
         };
         let parent = match fs::canonicalize(&parent) {
             Ok(p) => p,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::PathNotFound {
+                return Err(Error::Path(PathError::NotFound {
                     path: path.to_path_buf(),
-                })
+                }))
             }
             Err(source) => {
                 return Err(Error::Io {
@@ -168,34 +170,36 @@ impl Repo {
         };
         let full = parent.join(name);
         if full == self.root {
-            return Err(Error::RepoRoot {
+            return Err(Error::Path(PathError::RepoRoot {
                 path: path.to_path_buf(),
-            });
+            }));
         }
-        let rel = full
-            .strip_prefix(&self.root)
-            .map_err(|_| Error::OutsideRepo {
+        let rel = full.strip_prefix(&self.root).map_err(|_| {
+            Error::Path(PathError::OutsideRepo {
                 path: path.to_path_buf(),
                 root: self.root.clone(),
-            })?;
-        let rel = rel.to_str().ok_or(Error::UnsupportedName {
+            })
+        })?;
+        let rel = rel.to_str().ok_or(Error::Path(PathError::UnsupportedName {
             path: path.to_path_buf(),
             reason: "the path is not valid UTF-8",
-        })?;
+        }))?;
         let first = rel.split('/').next().unwrap_or_default();
         if first == RVC_DIR {
-            return Err(Error::InsideRvcDir {
+            return Err(Error::Path(PathError::InsideRvcDir {
                 path: path.to_path_buf(),
-            });
+            }));
         }
         if rel.split('/').any(|c| c == ".git") {
-            return Err(Error::InsideGitDir {
+            return Err(Error::Path(PathError::InsideGitDir {
                 path: path.to_path_buf(),
-            });
+            }));
         }
-        crate::format::tree::check_path(rel).map_err(|_| Error::UnsupportedName {
-            path: path.to_path_buf(),
-            reason: "the path contains a control character",
+        crate::format::tree::check_path(rel).map_err(|_| {
+            Error::Path(PathError::UnsupportedName {
+                path: path.to_path_buf(),
+                reason: "the path contains a control character",
+            })
         })?;
         Ok(rel.to_string())
     }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RepoError, Result};
 use crate::format::pointer::{Pointer, PointerKind};
 use crate::maintenance::retention::{self, Released};
 use crate::repository::Repo;
@@ -147,8 +147,10 @@ pub fn reach(store: &Store, keep: &[Keep]) -> Reach {
 /// ref, each distinct file once. Files that cannot be parsed are reported
 /// as warnings: they never named valid content.
 pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
-    let git = git2::Repository::discover(repo.root()).map_err(|e| Error::Git {
-        message: format!("{} (--all-commits needs a git repository)", e.message()),
+    let git = git2::Repository::discover(repo.root()).map_err(|e| {
+        Error::Repo(RepoError::Git {
+            message: format!("{} (--all-commits needs a git repository)", e.message()),
+        })
     })?;
     let mut walk = git.revwalk().map_err(git_err)?;
     // Every ref (branches, tags, remotes, stash) and a detached HEAD.
@@ -164,9 +166,9 @@ pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
 }
 
 fn git_err(e: git2::Error) -> Error {
-    Error::Git {
+    Error::Repo(RepoError::Git {
         message: e.message().to_string(),
-    }
+    })
 }
 
 /// The pointers and run lockfiles in the trees of the commits `walk`

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RepoError, Result};
 use crate::format::lockfile::CodeState;
 
 /// rvc's own files are not code: anything under `.rvc/` (`rvc_dir`, with
@@ -41,9 +41,9 @@ fn rvc_dir_in_git(repo: &git2::Repository, dir: &Path) -> String {
 }
 
 fn git_err(e: git2::Error) -> Error {
-    Error::Git {
+    Error::Repo(RepoError::Git {
         message: e.message().to_string(),
-    }
+    })
 }
 
 /// Read the code state of the git work tree containing `dir`, with the
@@ -176,11 +176,15 @@ pub fn diff_commits(dir: &Path, a: &str, b: &str) -> Result<CodeDiff> {
     let repo = git2::Repository::discover(dir).map_err(git_err)?;
     let oa = git2::Oid::from_str(a).map_err(git_err)?;
     let ob = git2::Oid::from_str(b).map_err(git_err)?;
-    let ca = repo.find_commit(oa).map_err(|e| Error::Git {
-        message: format!("commit {a}: {}", e.message()),
+    let ca = repo.find_commit(oa).map_err(|e| {
+        Error::Repo(RepoError::Git {
+            message: format!("commit {a}: {}", e.message()),
+        })
     })?;
-    let cb = repo.find_commit(ob).map_err(|e| Error::Git {
-        message: format!("commit {b}: {}", e.message()),
+    let cb = repo.find_commit(ob).map_err(|e| {
+        Error::Repo(RepoError::Git {
+            message: format!("commit {b}: {}", e.message()),
+        })
     })?;
     let mut walk = repo.revwalk().map_err(git_err)?;
     walk.push(ob).map_err(git_err)?;

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::record::{self, Execution, LockOptions, LockReport};
 use super::system::Sampler;
 use super::{Process, Status, System};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RunError};
 use crate::io::progress::Progress;
 use crate::repository::Repo;
 
@@ -77,12 +77,7 @@ pub fn run(
     let name = opts.lock.name.clone();
     record::check_new(repo, &name, opts.lock.force)?;
     let Some((program, args)) = opts.command.split_first() else {
-        return Err(Error::Input {
-            path: "command".into(),
-            line: None,
-            message: "no command to run: give it after `--`, e.g. rvc run run-1 -- python train.py"
-                .into(),
-        });
+        return Err(Error::Run(RunError::NoCommand));
     };
     // The log grows in .rvc/state/ while the command runs, so a crash of
     // rvc itself still leaves it there.
@@ -120,13 +115,15 @@ pub fn run(
         .stderr(err.child_end()?);
     let started_at = SystemTime::now();
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| Error::CannotStart {
-        command: program.clone(),
-        reason: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such program (check the name and PATH)".into(),
-            std::io::ErrorKind::PermissionDenied => "it is not executable".into(),
-            _ => e.to_string(),
-        },
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::Run(RunError::CannotStart {
+            command: program.clone(),
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such program (check the name and PATH)".into(),
+                std::io::ErrorKind::PermissionDenied => "it is not executable".into(),
+                _ => e.to_string(),
+            },
+        })
     })?;
     // The child holds its ends now; ours must close so the copies end.
     drop(cmd);

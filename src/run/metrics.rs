@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 
 /// One metric's points, in file order.
 pub type Series = BTreeMap<String, Vec<(u64, f64)>>;
@@ -27,10 +27,13 @@ pub fn read(path: &Path, shown: &str) -> Result<Series> {
     if super::tensorboard::is_event_file(file_name) {
         return super::tensorboard::read(path, shown);
     }
-    let bad = |line: Option<usize>, message: String| Error::Input {
-        path: shown.to_string(),
-        line,
-        message,
+    let bad = |line: Option<usize>, message: String| {
+        Error::Format(FormatError::file(
+            Format::Metrics,
+            shown.to_string(),
+            line,
+            message,
+        ))
     };
     let text =
         std::fs::read_to_string(path).map_err(|e| bad(None, format!("cannot read it: {e}")))?;

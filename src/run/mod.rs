@@ -23,7 +23,7 @@ pub mod tensorboard;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, LookupError, Result};
 use crate::format::id::{self, Id};
 use crate::repository::Repo;
 
@@ -65,10 +65,13 @@ pub fn load(repo: &Repo, path: &Path) -> Result<Run> {
         path: path.to_path_buf(),
         source,
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| Error::Input {
-        path: shown.clone(),
-        line: None,
-        message: "not valid UTF-8".into(),
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::Format(FormatError::file(
+            Format::Lockfile,
+            shown.clone(),
+            None,
+            "not valid UTF-8",
+        ))
     })?;
     let lock = Lockfile::parse(text, &shown)?;
     // The name inside must be the one the file's place gives it.
@@ -81,11 +84,7 @@ pub fn load(repo: &Repo, path: &Path) -> Result<Run> {
         .map(str::to_string);
     if let Some(expected) = expected {
         if expected != lock.run.name {
-            return Err(Error::Input {
-                path: shown,
-                line: None,
-                message: format!("the run is named `{}` inside, but its file says `{expected}`; rename one to match", lock.run.name),
-            });
+            return Err(Error::Format(FormatError::file(Format::Lockfile, shown, None, format!("the run is named `{}` inside, but its file says `{expected}`; rename one to match", lock.run.name))));
         }
     }
     Ok(Run {
@@ -164,9 +163,11 @@ pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
         }
     }
     let runs = all(repo)?;
-    let unknown = |runs: &[Run]| Error::UnknownRun {
-        name: name_or_id.to_string(),
-        similar: similar_names(runs, name_or_id),
+    let unknown = |runs: &[Run]| {
+        Error::Lookup(LookupError::UnknownRun {
+            name: name_or_id.to_string(),
+            similar: similar_names(runs, name_or_id),
+        })
     };
     let lower = name_or_id.to_ascii_lowercase();
     let is_hex = !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_hexdigit());
@@ -179,11 +180,11 @@ pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
         if matching.is_empty() {
             return Err(unknown(&runs));
         }
-        return Err(Error::PrefixTooShort {
+        return Err(Error::Lookup(LookupError::PrefixTooShort {
             prefix: name_or_id.to_string(),
             min: id::MIN_PREFIX,
             candidates: matching,
-        });
+        }));
     }
     let Ok(prefix) = id::parse_prefix(name_or_id) else {
         return Err(unknown(&runs));
@@ -195,13 +196,13 @@ pub fn resolve(repo: &Repo, name_or_id: &str) -> Result<Run> {
     match found.len() {
         0 => Err(unknown(&runs)),
         1 => Ok(found[0].clone()),
-        _ => Err(Error::AmbiguousId {
+        _ => Err(Error::Lookup(LookupError::AmbiguousId {
             prefix,
             candidates: found
                 .iter()
                 .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
                 .collect(),
-        }),
+        })),
     }
 }
 

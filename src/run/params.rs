@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 
 /// Flattened parameters, sorted by key.
 pub type Params = BTreeMap<String, toml::Value>;
@@ -26,10 +26,13 @@ fn format_of(path: &Path) -> Option<&'static str> {
 
 /// Read and flatten one params file. `shown` names it in errors.
 pub fn read(path: &Path, shown: &str) -> Result<Params> {
-    let bad = |line: Option<usize>, message: String| Error::Input {
-        path: shown.to_string(),
-        line,
-        message,
+    let bad = |line: Option<usize>, message: String| {
+        Error::Format(FormatError::file(
+            Format::Params,
+            shown.to_string(),
+            line,
+            message,
+        ))
     };
     let text =
         std::fs::read_to_string(path).map_err(|e| bad(None, format!("cannot read it: {e}")))?;
@@ -77,14 +80,15 @@ pub fn merge(
     for (k, v) in more {
         if let Some(existing) = all.get(&k) {
             if *existing != v {
-                return Err(Error::Input {
-                    path: file.to_string(),
-                    line: None,
-                    message: format!(
+                return Err(Error::Format(FormatError::file(
+                    Format::Params,
+                    file.to_string(),
+                    None,
+                    format!(
                         "parameter `{k}` is {v} here but {existing} in {}",
                         origin[&k]
                     ),
-                });
+                )));
             }
         }
         origin.insert(k.clone(), file.to_string());

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Artifact, Run};
-use crate::error::{Error, Result};
+use crate::error::{Error, PathError, Result};
 use crate::format::id::{self, Id};
 use crate::format::pointer::PointerKind;
 use crate::format::tree::Tree;
@@ -58,7 +58,8 @@ pub fn which(repo: &Repo, runs: &[Run], cwd: &Path, arg: &str) -> Result<Which> 
         (id, repo.relative(cwd, Path::new(arg)).ok())
     } else {
         (
-            id::parse_prefix(arg).map_err(|_| Error::PathNotFound { path: arg.into() })?,
+            id::parse_prefix(arg)
+                .map_err(|_| Error::Path(PathError::NotFound { path: arg.into() }))?,
             None,
         )
     };

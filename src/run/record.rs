@@ -12,7 +12,7 @@ use super::{
     check_name, code, env, implied_parent, lockfile_path, metrics, params, Artifact, Lockfile,
     Metrics, Process, Run, RunInfo, System, VERSION, VERSION_RUN,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, PathError, Result, RunError};
 use crate::io::progress::Progress;
 use crate::repository::{self, Repo};
 use crate::store::BatchStats;
@@ -60,21 +60,17 @@ pub struct Execution {
 /// Refuse a run name that is malformed or taken (unless `force`): `rvc run`
 /// checks this before the command starts, not after hours of training.
 pub fn check_new(repo: &Repo, name: &str, force: bool) -> Result<()> {
-    check_name(name).map_err(|m| Error::Input {
-        path: "run name".into(),
-        line: None,
-        message: m,
-    })?;
+    check_name(name)?;
     let path = lockfile_path(repo, name);
     if path.exists() && !force {
-        return Err(Error::RunExists {
+        return Err(Error::Run(RunError::Exists {
             name: name.to_string(),
             path: path
                 .strip_prefix(repo.root())
                 .unwrap_or(&path)
                 .display()
                 .to_string(),
-        });
+        }));
     }
     Ok(())
 }
@@ -100,14 +96,13 @@ pub fn lock(
     progress: &dyn Progress,
 ) -> Result<LockReport> {
     let name = opts.name.as_str();
-    for (flag, t) in [("--started", &opts.started), ("--ended", &opts.ended)] {
+    for (which, t) in [("start", &opts.started), ("end", &opts.ended)] {
         if let Some(t) = t {
             if !super::check_rfc3339(t) {
-                return Err(Error::Input {
-                    path: flag.into(),
-                    line: None,
-                    message: format!("`{t}` is not a UTC time like 2026-11-22T14:05:00Z"),
-                });
+                return Err(Error::Run(RunError::BadTime {
+                    which,
+                    text: t.clone(),
+                }));
             }
         }
     }
@@ -139,7 +134,7 @@ pub fn lock(
                         "{p} does not exist after the command; not recorded"
                     ));
                 } else if found.is_empty() {
-                    return Err(Error::PathNotFound { path: p.into() });
+                    return Err(Error::Path(PathError::NotFound { path: p.into() }));
                 }
                 out.extend(found);
             }
@@ -453,10 +448,11 @@ fn expand(repo: &Repo, base: &Path, pattern: &str, role: Role) -> Result<Vec<Str
                 glob::Pattern::escape(&base.to_string_lossy())
             )
         };
-        let paths = glob::glob(&full).map_err(|e| Error::Input {
-            path: pattern.to_string(),
-            line: None,
-            message: format!("not a valid glob: {e}"),
+        let paths = glob::glob(&full).map_err(|e| {
+            Error::Run(RunError::BadPattern {
+                pattern: pattern.to_string(),
+                reason: e.msg.to_string(),
+            })
         })?;
         let mut out = Vec::new();
         for p in paths.flatten() {
@@ -467,7 +463,7 @@ fn expand(repo: &Repo, base: &Path, pattern: &str, role: Role) -> Result<Vec<Str
     } else {
         match repo.relative(base, Path::new(pattern)) {
             Ok(rel) if std::fs::symlink_metadata(repo.abs(&rel)).is_ok() => vec![rel],
-            Ok(_) | Err(Error::PathNotFound { .. }) => Vec::new(),
+            Ok(_) | Err(Error::Path(PathError::NotFound { .. })) => Vec::new(),
             Err(e) => return Err(e),
         }
     };
@@ -484,11 +480,7 @@ fn expand(repo: &Repo, base: &Path, pattern: &str, role: Role) -> Result<Vec<Str
             let (mut inside, mut events) = (Vec::new(), Vec::new());
             metrics_files(&abs, 3, &mut inside, &mut events);
             if inside.is_empty() && events.is_empty() {
-                return Err(Error::Input {
-                    path: rel,
-                    line: None,
-                    message: "this metrics directory holds no trainer_state.json and no TensorBoard event file (events.out.tfevents.*)".into(),
-                });
+                return Err(Error::Run(RunError::NoMetricsIn { path: rel }));
             }
             if inside.is_empty() {
                 let mut rels = events

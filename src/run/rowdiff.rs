@@ -8,7 +8,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 use crate::format::hash::{row_format, RowFormat};
 use crate::format::id::Id;
 use crate::store::Store;
@@ -53,9 +53,8 @@ fn decoded_rows(raw: Vec<u8>, name: &str) -> Result<Option<Vec<u8>>> {
     let Some(format) = row_format(name) else {
         return Ok(None);
     };
-    let bad = |e: std::io::Error| Error::Rows {
-        path: name.into(),
-        message: e.to_string(),
+    let bad = |e: std::io::Error| {
+        Error::Format(FormatError::file(Format::Rows, name, None, e.to_string()))
     };
     let mut text = Vec::new();
     match format {

@@ -26,7 +26,7 @@ use std::path::Path;
 use prost::Message;
 
 use super::metrics::Series;
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 
 /// Whether a file name is that of a TensorBoard event file.
 pub fn is_event_file(name: &str) -> bool {
@@ -174,10 +174,13 @@ pub fn masked_crc(data: &[u8]) -> u32 {
 
 /// Read the scalars of one event file. `shown` names it in errors.
 pub fn read(path: &Path, shown: &str) -> Result<Series> {
-    let bad = |message: String| Error::Input {
-        path: shown.to_string(),
-        line: None,
-        message,
+    let bad = |message: String| {
+        Error::Format(FormatError::file(
+            Format::EventFile,
+            shown.to_string(),
+            None,
+            message,
+        ))
     };
     let mut file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let size = file

@@ -23,7 +23,7 @@
 
 use std::cell::RefCell;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError};
 use crate::format::id::Id;
 
 /// Files of at most this many bytes are one chunk.
@@ -428,10 +428,10 @@ fn decode_body(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
 }
 
 fn corrupt(id: &Id, problem: String) -> Error {
-    Error::ObjectCorrupt {
+    Error::Store(StoreError::ObjectCorrupt {
         id: id.to_hex(),
         problem,
-    }
+    })
 }
 
 /// Check decoded chunk bytes against `id`.

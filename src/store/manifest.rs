@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 use crate::format::id::Id;
 
 /// One piece of a file.
@@ -44,10 +44,13 @@ impl Manifest {
 
     /// Parse a stored manifest; `id` (the file id) names it in errors.
     pub fn parse(bytes: &[u8], id: &Id) -> Result<Manifest> {
-        let err = |line: usize, message: String| Error::Manifest {
-            id: id.to_hex(),
-            line,
-            message,
+        let err = |line: usize, message: String| {
+            Error::Format(FormatError::object(
+                Format::Manifest,
+                id.to_hex(),
+                Some(line),
+                message,
+            ))
         };
         let text = std::str::from_utf8(bytes).map_err(|_| err(1, "not valid UTF-8".into()))?;
         let Some(body) = text.strip_suffix('\n') else {

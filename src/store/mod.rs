@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, LookupError, Result, StoreError};
 use crate::format::id::{self, Id};
 use crate::io::atomic::create_temp;
 use crate::repository::filelock::{self, FileLock};
@@ -362,15 +362,15 @@ impl Store {
         let prefix = id::parse_prefix(prefix)?;
         let found = self.list_prefix(&prefix)?;
         match found.as_slice() {
-            [] => Err(Error::UnknownId { prefix }),
+            [] => Err(Error::Lookup(LookupError::UnknownId { prefix })),
             [one] => Ok(*one),
-            many => Err(Error::AmbiguousId {
+            many => Err(Error::Lookup(LookupError::AmbiguousId {
                 prefix,
                 candidates: many
                     .iter()
                     .map(|o| format!("{} ({:?})", o.id.short(), o.kind).to_lowercase())
                     .collect(),
-            }),
+            })),
         }
     }
 
@@ -410,7 +410,7 @@ impl Store {
                             .map(|e| e.id),
                     );
                 }
-                Err(Error::ObjectMissing { .. }) => reach.missing.push(o),
+                Err(Error::Store(StoreError::ObjectMissing { .. })) => reach.missing.push(o),
                 Err(e) => {
                     reach.present.insert(o, self.size_on_disk(o));
                     reach.unreadable.push((o, e.to_string()));
@@ -643,10 +643,10 @@ fn check_format(root: &Path) -> Result<()> {
             let found = text.trim();
             match found.strip_prefix("rvc store ").map(str::parse::<u32>) {
                 Some(Ok(v)) if (1..=FORMAT).contains(&v) => Ok(()),
-                _ => Err(Error::StoreFormat {
+                _ => Err(Error::Store(StoreError::UnknownFormat {
                     path: root.to_path_buf(),
                     found: found.chars().take(40).collect(),
-                }),
+                })),
             }
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -725,7 +725,7 @@ impl Store {
         };
         for id in ids {
             let Some(loc) = set.objects.get(&id) else {
-                return Err(Error::ObjectMissing { id: id.to_hex() });
+                return Err(Error::Store(StoreError::ObjectMissing { id: id.to_hex() }));
             };
             let bytes = set.read(*loc)?;
             chunk::verify(&bytes, &id)?;

@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Format, FormatError, IoContext, Result};
 use crate::format::id::Id;
 
 pub(crate) const PACK_MAGIC: &[u8; 8] = b"RVCPACK1";
@@ -107,11 +107,8 @@ impl PackSet {
 /// The entries of the pack index at `path`, checked.
 pub(crate) fn read_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {
     let bytes = fs::read(path).at("read", path)?;
-    decode_index(&bytes).map_err(|message| Error::Refused {
-        what: "the store",
-        reason: format!("pack index {} is damaged: {message}", path.display()),
-        hint: "run `rvc fsck --repair`".into(),
-    })
+    decode_index(&bytes)
+        .map_err(|message| Error::Format(FormatError::file(Format::PackIndex, path, None, message)))
 }
 
 /// Encode an index for `entries` (any order).

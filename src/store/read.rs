@@ -7,7 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{chunk, manifest, Area, ObjectRef, Store};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Format, FormatError, IoContext, Result, StoreError};
 use crate::format::hash::{self, FileDigest};
 use crate::format::id::Id;
 use crate::format::tree::{self, Tree};
@@ -20,7 +20,7 @@ impl Store {
         match fs::read(&path) {
             Ok(b) => Ok(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(Error::ObjectMissing { id: id.to_hex() })
+                Err(Error::Store(StoreError::ObjectMissing { id: id.to_hex() }))
             }
             Err(source) => Err(Error::Io {
                 op: "read",
@@ -35,10 +35,10 @@ impl Store {
         let bytes = self.read_loose(Area::Tree, id)?;
         let actual = tree::id_of_listing(&bytes);
         if actual != *id {
-            return Err(Error::ObjectCorrupt {
+            return Err(Error::Store(StoreError::ObjectCorrupt {
                 id: id.to_hex(),
                 problem: format!("its listing hashes to {actual}"),
-            });
+            }));
         }
         Tree::parse(&bytes, &id.to_hex())
     }
@@ -64,7 +64,7 @@ impl Store {
         let mut f = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::ObjectMissing { id: id.to_hex() })
+                return Err(Error::Store(StoreError::ObjectMissing { id: id.to_hex() }))
             }
             Err(source) => {
                 return Err(Error::Io {
@@ -76,10 +76,10 @@ impl Store {
         };
         let len = f.metadata().at("stat", &path)?.len();
         if len > (chunk::DECODED_LIMIT + 4096) as u64 {
-            return Err(Error::ObjectCorrupt {
+            return Err(Error::Store(StoreError::ObjectCorrupt {
                 id: id.to_hex(),
                 problem: format!("its object file has {len} bytes, more than any chunk can"),
-            });
+            }));
         }
         let mut head = [0u8; 1];
         if len > 0 {
@@ -102,16 +102,17 @@ impl Store {
     fn load_piece(&self, id: &Id, p: &manifest::Piece) -> Result<Vec<u8>> {
         let data = self.load_chunk(&p.id)?;
         if data.len() as u64 != p.size {
-            return Err(Error::Manifest {
-                id: id.to_hex(),
-                line: 0,
-                message: format!(
+            return Err(Error::Format(FormatError::object(
+                Format::Manifest,
+                id.to_hex(),
+                Some(0),
+                format!(
                     "chunk {} has {} bytes, the manifest says {}",
                     p.id,
                     data.len(),
                     p.size
                 ),
-            });
+            )));
         }
         Ok(data)
     }
@@ -153,10 +154,10 @@ impl Store {
                 return e;
             }
         }
-        Error::ObjectCorrupt {
+        Error::Store(StoreError::ObjectCorrupt {
             id: id.to_hex(),
             problem: format!("its content hashes to {actual}"),
-        }
+        })
     }
 
     /// Check that the chunks `manifest` lists, read back from the store in
@@ -179,12 +180,12 @@ impl Store {
     pub fn read_file(&self, id: &Id) -> Result<Vec<u8>> {
         match self.read_chunk(id) {
             Ok(data) => return Ok(data),
-            Err(Error::ObjectMissing { .. }) => {}
+            Err(Error::Store(StoreError::ObjectMissing { .. })) => {}
             Err(e) => return Err(e),
         }
         let manifest = self
             .manifest(id)?
-            .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?;
+            .ok_or_else(|| Error::Store(StoreError::ObjectMissing { id: id.to_hex() }))?;
         let mut out = Vec::with_capacity(manifest.size() as usize);
         self.stream_pieces(id, &manifest, |d| {
             out.extend_from_slice(d);
@@ -204,7 +205,7 @@ impl Store {
         }
         match self.manifest(id)? {
             Some(m) => Ok(m.size()),
-            None => Err(Error::ObjectMissing { id: id.to_hex() }),
+            None => Err(Error::Store(StoreError::ObjectMissing { id: id.to_hex() })),
         }
     }
 
@@ -212,9 +213,11 @@ impl Store {
     /// `None` when the store does not hold it.
     pub fn chunk_size(&self, id: &Id) -> Result<Option<u64>> {
         const HEAD: usize = 32;
-        let unreadable = || Error::ObjectCorrupt {
-            id: id.to_hex(),
-            problem: "its header cannot be read".into(),
+        let unreadable = || {
+            Error::Store(StoreError::ObjectCorrupt {
+                id: id.to_hex(),
+                problem: "its header cannot be read".into(),
+            })
         };
         let packs = self.packset();
         if let Some(loc) = packs.objects.get(id) {
@@ -263,14 +266,14 @@ impl Store {
         // fails.
         let single = match self.load_chunk(id) {
             Ok(data) => Some(data),
-            Err(Error::ObjectMissing { .. }) => None,
+            Err(Error::Store(StoreError::ObjectMissing { .. })) => None,
             Err(e) => return Err(e),
         };
         let manifest = match single {
             Some(_) => None,
             None => Some(
                 self.manifest(id)?
-                    .ok_or_else(|| Error::ObjectMissing { id: id.to_hex() })?,
+                    .ok_or_else(|| Error::Store(StoreError::ObjectMissing { id: id.to_hex() }))?,
             ),
         };
         let (tmp_path, tmp) = create_temp(dir, if exec { 0o777 } else { 0o666 })?;

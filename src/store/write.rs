@@ -14,7 +14,7 @@ use super::manifest::{Manifest, Piece};
 use super::pack::{self, PackWriter};
 use super::read::TempGuard;
 use super::{Area, ObjectRef, Store};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, PathError, Result};
 use crate::format::hash::{self, FileDigest};
 use crate::format::id::Id;
 use crate::format::tree::{self, Tree};
@@ -86,9 +86,9 @@ impl<'s> Batch<'s> {
         };
         let after = file.metadata().at("stat", src)?;
         if !same_content_stamp(&before, &after) || digest.size != len {
-            return Err(Error::ChangedWhileReading {
+            return Err(Error::Path(PathError::ChangedWhileReading {
                 path: src.to_path_buf(),
-            });
+            }));
         }
         Ok((digest, Stamp::of(&before)))
     }

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::walk::{self, FileEntry};
 use super::{cache_key, dir_pointer, pointer_for, remember, scanned_files, tree_of, Current};
-use crate::error::{Error, Result};
+use crate::error::{Error, PathError, Result};
 use crate::format::pointer::{self, Pointer, PointerKind};
 use crate::io::progress::Progress;
 use crate::repository::statcache::{Known, StatCache};
@@ -59,14 +59,14 @@ pub fn add(
         for (p, rel) in paths.iter().zip(&rels) {
             let files = repository::git_tracked_below(repo, rel);
             if !files.is_empty() {
-                return Err(Error::TrackedByGit {
+                return Err(Error::Path(PathError::TrackedByGit {
                     path: p.clone(),
                     files: if files.len() > 3 {
                         vec![rel.clone()]
                     } else {
                         files
                     },
-                });
+                }));
             }
         }
     }
@@ -74,10 +74,10 @@ pub fn add(
         for b in &rels[i + 1..] {
             let (outer, inner) = if a.len() < b.len() { (a, b) } else { (b, a) };
             if inner.starts_with(outer.as_str()) && inner.as_bytes()[outer.len()] == b'/' {
-                return Err(Error::AlreadyTracked {
+                return Err(Error::Path(PathError::AlreadyTracked {
                     path: PathBuf::from(inner),
                     pointer: PathBuf::from(format!("{outer}{}", pointer::SUFFIX)),
-                });
+                }));
             }
         }
     }
@@ -172,9 +172,9 @@ fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
         }
     }
     if std::fs::symlink_metadata(repo.abs(&rel)).is_err() {
-        return Err(Error::PathNotFound {
+        return Err(Error::Path(PathError::NotFound {
             path: p.to_path_buf(),
-        });
+        }));
     }
     // A path inside an already tracked directory belongs to that pointer.
     let mut prefix = String::new();
@@ -186,10 +186,10 @@ fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
                 ..
             }) = Pointer::load(&repo.abs(&pointer_file))
             {
-                return Err(Error::AlreadyTracked {
+                return Err(Error::Path(PathError::AlreadyTracked {
                     path: p.to_path_buf(),
                     pointer: PathBuf::from(pointer_file),
-                });
+                }));
             }
             prefix.push('/');
         }
@@ -211,7 +211,7 @@ pub(crate) fn store_path(
     let store = repo.store();
     let abs = repo.abs(rel);
     let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
-        .ok_or(Error::PathNotFound { path: abs.clone() })?;
+        .ok_or(Error::Path(PathError::NotFound { path: abs.clone() }))?;
     let bytes = files.iter().map(|f| f.stamp.size).sum();
     progress.start("storing", files.len() as u64, bytes);
     let total = files.len() as u64;

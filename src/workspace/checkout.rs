@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::walk::{self, Scanned};
 use super::{cache_key, current_ids, find_pointers, stamp_now, tracked_for, Current, Tracked};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, LookupError, PathError, Result};
 use crate::format::hash;
 use crate::format::id::{self, Id};
 use crate::format::pointer::PointerKind;
@@ -54,12 +54,23 @@ pub struct Kept {
     pub reason: String,
 }
 
-/// A path that could not be restored.
-#[derive(Debug, serde::Serialize)]
+/// A path that could not be restored, and why.
+#[derive(Debug)]
 pub struct Failed {
     pub path: String,
-    pub error: String,
-    pub hint: Option<String>,
+    pub error: Error,
+}
+
+/// As `{"path", "error", "kind"}`: the error's message and its stable name.
+impl serde::Serialize for Failed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Failed", 3)?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("error", &self.error.to_string())?;
+        st.serialize_field("kind", self.error.kind())?;
+        st.end()
+    }
 }
 
 /// What `checkout` did.
@@ -130,9 +141,9 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                 dest: cwd.join(dest),
             });
         }
-        Err(Error::NotTracked { .. }) => {}
+        Err(Error::Path(PathError::NotTracked { .. })) => {}
         // A name that is nothing on disk may still be a run or an id.
-        Err(e @ Error::InsideTracked { .. }) => {
+        Err(e @ Error::Path(PathError::InsideTracked { .. })) => {
             if std::fs::symlink_metadata(cwd.join(arg)).is_ok() {
                 return Err(e);
             }
@@ -156,7 +167,7 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
             && lower.len() < id::MIN_PREFIX
             && lower.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return Err(Error::PrefixTooShort {
+            return Err(Error::Lookup(LookupError::PrefixTooShort {
                 prefix: arg.to_string(),
                 min: id::MIN_PREFIX,
                 candidates: runs
@@ -164,12 +175,12 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                     .filter(|r| r.id.to_hex().starts_with(&lower))
                     .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
                     .collect(),
-            });
+            }));
         }
-        return Err(Error::UnknownTarget {
+        return Err(Error::Lookup(LookupError::UnknownTarget {
             arg: arg.to_string(),
             similar: crate::run::similar_names(&runs, arg),
-        });
+        }));
     };
     // A prefix may name a run (by run id) or a stored object.
     let runs: Vec<crate::run::Run> = if dest.is_none() {
@@ -182,16 +193,19 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
     };
     let object = match repo.store().resolve(&prefix) {
         Ok(o) => Some(o),
-        Err(Error::UnknownId { .. }) => None,
-        Err(Error::AmbiguousId {
+        Err(Error::Lookup(LookupError::UnknownId { .. })) => None,
+        Err(Error::Lookup(LookupError::AmbiguousId {
             prefix,
             mut candidates,
-        }) => {
+        })) => {
             candidates.extend(
                 runs.iter()
                     .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name)),
             );
-            return Err(Error::AmbiguousId { prefix, candidates });
+            return Err(Error::Lookup(LookupError::AmbiguousId {
+                prefix,
+                candidates,
+            }));
         }
         Err(e) => return Err(e),
     };
@@ -201,14 +215,14 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
             let runs = crate::run::all(repo)?;
             let similar = crate::run::similar_names(&runs, arg);
             if similar.is_empty() {
-                return Err(Error::UnknownId { prefix });
+                return Err(Error::Lookup(LookupError::UnknownId { prefix }));
             }
-            return Err(Error::UnknownTarget {
+            return Err(Error::Lookup(LookupError::UnknownTarget {
                 arg: arg.to_string(),
                 similar,
-            });
+            }));
         }
-        (None, 0) => return Err(Error::UnknownId { prefix }),
+        (None, 0) => return Err(Error::Lookup(LookupError::UnknownId { prefix })),
         (None, 1) => return Ok(Target::Run(Box::new(runs.into_iter().next().expect("one")))),
         (Some(o), 0) => o,
         (o, _) => {
@@ -217,7 +231,10 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                 .map(|r| format!("{} (run {})", r.id.short(), r.lock.run.name))
                 .collect();
             candidates.extend(o.map(|o| format!("{} ({:?})", o.id.short(), o.kind).to_lowercase()));
-            return Err(Error::AmbiguousId { prefix, candidates });
+            return Err(Error::Lookup(LookupError::AmbiguousId {
+                prefix,
+                candidates,
+            }));
         }
     };
     if dest.is_none() {
@@ -304,8 +321,7 @@ pub fn checkout(
                 if let Err(e) = result {
                     report.failed.push(Failed {
                         path: t.path,
-                        hint: e.hint(),
-                        error: e.to_string(),
+                        error: e,
                     });
                 }
             }
@@ -392,7 +408,9 @@ fn materialize(
     let scanned = walk::scan(&at.abs, &boundary).or_else(|e| match e {
         // A link to something we would not follow is replaced, not read:
         // replacing the link loses no bytes.
-        Error::SymlinkEscapes { .. } | Error::SymlinkedDir { .. } | Error::PathNotFound { .. } => {
+        Error::Path(PathError::SymlinkEscapes { .. })
+        | Error::Path(PathError::SymlinkedDir { .. })
+        | Error::Path(PathError::NotFound { .. }) => {
             fs::remove_file(&at.abs).at("remove symlink", &at.abs)?;
             Ok(Scanned::Missing)
         }
@@ -535,8 +553,7 @@ fn materialize(
                 Err(err) => {
                     failed.lock().unwrap().push(Failed {
                         path: at.name(&e.path),
-                        hint: err.hint(),
-                        error: err.to_string(),
+                        error: err,
                     });
                     None
                 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{find_pointers, on_disk, tree_of};
-use crate::error::{Error, Result};
+use crate::error::{Error, LookupError, RepoError, Result, RunError};
 use crate::format::pointer::{self, Pointer};
 use crate::format::tree::Tree;
 use crate::io::progress::Progress;
@@ -88,11 +88,13 @@ impl Item {
 
 /// Compare the tracked data of `from` with that of `to`.
 pub fn diff(repo: &Repo, from: &Side, to: &Side, progress: &dyn Progress) -> Result<DataDiff> {
-    let git = git2::Repository::discover(repo.root()).map_err(|e| Error::Git {
-        message: format!(
-            "comparing data with a commit needs a git repository ({})",
-            e.message()
-        ),
+    let git = git2::Repository::discover(repo.root()).map_err(|e| {
+        Error::Repo(RepoError::Git {
+            message: format!(
+                "comparing data with a commit needs a git repository ({})",
+                e.message()
+            ),
+        })
     })?;
     let mut warnings = Vec::new();
     let (from_info, a) = side(repo, &git, from, &mut warnings, progress)?;
@@ -172,8 +174,10 @@ pub fn find_commit<'g>(git: &'g git2::Repository, rev: &str) -> Option<git2::Com
 }
 
 fn resolve_commit<'g>(git: &'g git2::Repository, rev: &str) -> Result<git2::Commit<'g>> {
-    find_commit(git, rev).ok_or_else(|| Error::Git {
-        message: format!("`{rev}` is not a revision of this git repository"),
+    find_commit(git, rev).ok_or_else(|| {
+        Error::Repo(RepoError::Git {
+            message: format!("`{rev}` is not a revision of this git repository"),
+        })
     })
 }
 
@@ -184,8 +188,10 @@ fn at_commit(
     commit: &git2::Commit<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<BTreeMap<String, Item>> {
-    let git_err = |e: git2::Error| Error::Git {
-        message: e.message().to_string(),
+    let git_err = |e: git2::Error| {
+        Error::Repo(RepoError::Git {
+            message: e.message().to_string(),
+        })
     };
     let tree = commit.tree().map_err(git_err)?;
     // The rvc repository may sit below the top of the git work tree.
@@ -305,10 +311,12 @@ pub fn comparison(repo: &Repo, args: &[String]) -> Result<Comparison> {
     // The error for an argument that is not a revision: the run lookup's own
     // when it says something precise (a prefix too short or ambiguous).
     let neither = |arg: &str, run_error: Error| match run_error {
-        Error::UnknownRun { similar, .. } => Error::NotRunOrRevision {
-            arg: arg.to_string(),
-            similar,
-        },
+        Error::Lookup(LookupError::UnknownRun { similar, .. }) => {
+            Error::Lookup(LookupError::NotRunOrRevision {
+                arg: arg.to_string(),
+                similar,
+            })
+        }
         other => other,
     };
     match args {
@@ -318,11 +326,10 @@ pub fn comparison(repo: &Repo, args: &[String]) -> Result<Comparison> {
         )),
         [a] if is_rev(a) => Ok(Comparison::Data(Side::Commit(a.clone()), Side::Workspace)),
         [a] => match crate::run::resolve(repo, a) {
-            Ok(run) => Err(Error::Refused {
-                what: "diff",
-                reason: format!("`{a}` is run {}, and one run has nothing to be compared with", run.lock.run.name),
-                hint: format!("compare two runs (`rvc diff OTHER-RUN {a}`), or give a git revision to compare the data with the workspace"),
-            }),
+            Ok(run) => Err(Error::Run(RunError::OneRun {
+                arg: a.clone(),
+                run: run.lock.run.name,
+            })),
             Err(e) => Err(neither(a, e)),
         },
         [a, b] => {
@@ -335,17 +342,12 @@ pub fn comparison(repo: &Repo, args: &[String]) -> Result<Comparison> {
                 )),
                 (Err(e), _) if !is_rev(a) => Err(neither(a, e)),
                 (_, Err(e)) if !is_rev(b) => Err(neither(b, e)),
-                _ => Err(Error::Refused {
-                    what: "diff",
-                    reason: format!("one of `{a}` and `{b}` is a run and the other a git revision"),
-                    hint: "compare two runs, or two revisions (the data they track)".into(),
-                }),
+                _ => Err(Error::Run(RunError::RunAndRevision {
+                    a: a.clone(),
+                    b: b.clone(),
+                })),
             }
         }
-        _ => Err(Error::Refused {
-            what: "diff",
-            reason: format!("it compares two things, and was given {}", args.len()),
-            hint: "give two runs, two git revisions, one revision (against the workspace) or none (HEAD against the workspace)".into(),
-        }),
+        _ => Err(Error::Run(RunError::TooManyToCompare { given: args.len() })),
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{find_pointers, tracked_for, Tracked};
-use crate::error::{Error, Result};
+use crate::error::{Error, LookupError, PathError, Result, StoreError};
 use crate::format::id::{self, Id};
 use crate::format::pointer::PointerKind;
 use crate::format::tree::{Entry, Kind};
@@ -41,7 +41,7 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
                 PointerKind::Dir => (ObjectKind::Tree, p.id),
             }
         }
-        Err(Error::InsideTracked { dir, pointer, .. }) => {
+        Err(Error::Path(PathError::InsideTracked { dir, pointer, .. })) => {
             let rel = repo.relative(cwd, Path::new(arg))?;
             let part = rel.strip_prefix(&format!("{dir}/")).unwrap_or(&rel);
             let p = crate::format::pointer::Pointer::load(&repo.abs(&pointer.to_string_lossy()))?;
@@ -53,12 +53,14 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
             within = Some(part.to_string());
             (ObjectKind::Tree, p.id)
         }
-        Err(Error::NotTracked { .. }) => {
+        Err(Error::Path(PathError::NotTracked { .. })) => {
             // A stored id first, then a run by name or run id.
             if id::parse_prefix(arg).is_ok() {
                 match repo.store().resolve(arg) {
                     Ok(o) => (o.kind, o.id),
-                    Err(Error::UnknownId { .. }) => return run_listing(repo, arg),
+                    Err(Error::Lookup(LookupError::UnknownId { .. })) => {
+                        return run_listing(repo, arg)
+                    }
                     Err(e) => return Err(e),
                 }
             } else {
@@ -77,7 +79,7 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
         }
         ObjectKind::File => {
             if !repo.store().contains(&id) {
-                return Err(Error::ObjectMissing { id: id.to_hex() });
+                return Err(Error::Store(StoreError::ObjectMissing { id: id.to_hex() }));
             }
             let size = repo.store().file_size(&id)?;
             vec![Entry {
@@ -96,10 +98,12 @@ pub fn ls(repo: &Repo, cwd: &Path, arg: Option<&str>) -> Result<Listing> {
 fn run_listing(repo: &Repo, arg: &str) -> Result<Listing> {
     match crate::run::resolve(repo, arg) {
         Ok(run) => Ok(Listing::Run(Box::new(run))),
-        Err(Error::UnknownRun { similar, .. }) => Err(Error::UnknownTarget {
-            arg: arg.to_string(),
-            similar,
-        }),
+        Err(Error::Lookup(LookupError::UnknownRun { similar, .. })) => {
+            Err(Error::Lookup(LookupError::UnknownTarget {
+                arg: arg.to_string(),
+                similar,
+            }))
+        }
         Err(e) => Err(e),
     }
 }

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PathError, Result};
 use crate::format::hash;
 use crate::format::id::Id;
 use crate::format::pointer::{self, Pointer, PointerKind};
@@ -101,10 +101,10 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     let rel = match repo.relative(cwd, arg) {
         Ok(rel) => rel,
         // `rvc checkout data` when data/ does not exist yet is fine.
-        Err(Error::PathNotFound { .. }) => {
-            return Err(Error::NotTracked {
+        Err(Error::Path(PathError::NotFound { .. })) => {
+            return Err(Error::Path(PathError::NotTracked {
                 path: arg.to_path_buf(),
-            })
+            }))
         }
         Err(e) => return Err(e),
     };
@@ -116,15 +116,15 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
         return Ok(tracked(repo, pointer_file));
     }
     if let Some((dir, pointer_file)) = enclosing_pointer(repo, &rel) {
-        return Err(Error::InsideTracked {
+        return Err(Error::Path(PathError::InsideTracked {
             path: arg.to_path_buf(),
             dir,
             pointer: pointer_file.into(),
-        });
+        }));
     }
-    Err(Error::NotTracked {
+    Err(Error::Path(PathError::NotTracked {
         path: arg.to_path_buf(),
-    })
+    }))
 }
 
 /// The tracked directory that holds the repository-relative `rel`, and its
@@ -305,10 +305,11 @@ pub(crate) fn stamp_now(path: &Path) -> Option<Stamp> {
 /// Hash `path` as `add` would, without storing anything: the pointer it
 /// would get. Symlinks are followed only to files inside `boundary`.
 pub fn hash_path(path: &Path, boundary: &Path, progress: &dyn Progress) -> Result<Pointer> {
-    let (is_dir, files) =
-        scanned_files(walk::scan(path, boundary)?).ok_or_else(|| Error::PathNotFound {
+    let (is_dir, files) = scanned_files(walk::scan(path, boundary)?).ok_or_else(|| {
+        Error::Path(PathError::NotFound {
             path: path.to_path_buf(),
-        })?;
+        })
+    })?;
     let bytes = files.iter().map(|f| f.stamp.size).sum();
     progress.start("hashing", files.len() as u64, bytes);
     let empty = StatCache::load(Path::new("/nonexistent"));

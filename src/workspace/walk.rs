@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, PathError, Result};
 use crate::io::stamp::Stamp;
 
 /// A regular file found in the workspace.
@@ -63,24 +63,23 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
     for entry in fs::read_dir(dir).at("read directory", dir)? {
         let entry = entry.at("read directory", dir)?;
         let abs = entry.path();
-        let name = entry
-            .file_name()
-            .into_string()
-            .map_err(|_| Error::UnsupportedName {
+        let name = entry.file_name().into_string().map_err(|_| {
+            Error::Path(PathError::UnsupportedName {
                 path: abs.clone(),
                 reason: "the name is not valid UTF-8",
-            })?;
+            })
+        })?;
         if name.chars().any(char::is_control) {
-            return Err(Error::UnsupportedName {
+            return Err(Error::Path(PathError::UnsupportedName {
                 path: abs,
                 reason: "the name contains a control character",
-            });
+            }));
         }
         if name.eq_ignore_ascii_case(".git") {
-            return Err(Error::UnsupportedName {
+            return Err(Error::Path(PathError::UnsupportedName {
                 path: abs,
                 reason: "rvc does not track .git directories",
-            });
+            }));
         }
         if crate::io::atomic::is_temp_name(&name) {
             // A file rvc is writing (or a leftover of a killed checkout).
@@ -123,9 +122,9 @@ fn walk_dir(dir: &Path, rel: String, boundary: &Path, out: &mut Vec<FileEntry>) 
 fn file_entry(path: &Path, rel: String, meta: Metadata, boundary: &Path) -> Result<FileEntry> {
     let meta = if meta.file_type().is_symlink() {
         let target = fs::canonicalize(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => Error::PathNotFound {
+            io::ErrorKind::NotFound => Error::Path(PathError::NotFound {
                 path: path.to_path_buf(),
-            },
+            }),
             _ => Error::Io {
                 op: "follow symlink",
                 path: path.to_path_buf(),
@@ -133,25 +132,25 @@ fn file_entry(path: &Path, rel: String, meta: Metadata, boundary: &Path) -> Resu
             },
         })?;
         if !target.starts_with(boundary) {
-            return Err(Error::SymlinkEscapes {
+            return Err(Error::Path(PathError::SymlinkEscapes {
                 path: path.to_path_buf(),
                 target,
-            });
+            }));
         }
         let m = fs::metadata(&target).at("stat", &target)?;
         if m.is_dir() {
-            return Err(Error::SymlinkedDir {
+            return Err(Error::Path(PathError::SymlinkedDir {
                 path: path.to_path_buf(),
-            });
+            }));
         }
         m
     } else {
         meta
     };
     if !meta.is_file() {
-        return Err(Error::SpecialFile {
+        return Err(Error::Path(PathError::SpecialFile {
             path: path.to_path_buf(),
-        });
+        }));
     }
     Ok(FileEntry {
         rel,
