@@ -658,6 +658,15 @@ impl Error {
         }
     }
 
+    /// What is wrong with the object the error is about, without naming
+    /// it: the problem of a corrupt object, otherwise the whole message.
+    pub fn problem(&self) -> String {
+        match self {
+            Error::Store(StoreError::ObjectCorrupt { problem, .. }) => problem.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether the error is a bug in rvc rather than anything the user did.
     pub fn is_internal(&self) -> bool {
         matches!(

@@ -576,12 +576,16 @@ fn remote_index_vector_round_trips_and_rejects() {
     let encoded = data.encode();
     let decoded = zstd::bulk::decompress(&encoded, 1 << 20).unwrap();
     assert_eq!(String::from_utf8(decoded).unwrap(), expected);
-    let parsed = IndexData::decode(&zstd::bulk::compress(expected.as_bytes(), 1).unwrap()).unwrap();
+    let parsed = IndexData::decode(
+        &zstd::bulk::compress(expected.as_bytes(), 1).unwrap(),
+        "vector",
+    )
+    .unwrap();
     assert_eq!(parsed, data);
     for r in list(&v, "rejects") {
         let bytes = zstd::bulk::compress(text(r, "text").as_bytes(), 1).unwrap();
         assert!(
-            IndexData::decode(&bytes).is_err(),
+            IndexData::decode(&bytes, "vector").is_err(),
             "accepted: {}",
             text(r, "why")
         );

@@ -16,7 +16,7 @@ fn check(text: &str, file: &Path) {
     match Pointer::parse(text, file) {
         Err(e) => {
             let _ = e.to_string();
-            let _ = e.hint();
+            let _ = (e.kind(), e.path());
         }
         Ok(p) => {
             // A pointer can only name the file beside it.

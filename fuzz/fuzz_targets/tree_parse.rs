@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     match Tree::parse(data, "fuzz") {
         Err(e) => {
             let _ = e.to_string();
-            let _ = e.hint();
+            let _ = (e.kind(), e.path());
         }
         Ok(tree) => {
             for (i, e) in tree.entries().iter().enumerate() {

@@ -84,26 +84,35 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     opts.ended = args.ended;
     let r = rvc::run::record::lock(&repo, cwd, &opts, &Bar::new())?;
     if args.json {
-        print_json(&json(&r));
+        print_json(&super::json::Lock::of(&r, warnings(&r)));
     } else {
         render(&repo, &r, &mut std::io::stdout().lock());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `--json` form of a lock.
-pub fn json(r: &LockReport) -> serde_json::Value {
-    serde_json::json!({
-        "run": r.run.lock.run.name, "run_id": r.run.id, "lockfile": r.run.file,
-        "stored": r.stored, "hashed": r.hashed, "warnings": r.warnings,
-        "for_git": r.for_git,
-    })
+/// The warnings of a lock, as the user reads them: the library's, and
+/// one for each kind of thing the run records none of, with the flag or
+/// setting that would record it.
+pub fn warnings(r: &LockReport) -> Vec<String> {
+    let mut out = r.warnings.clone();
+    for what in &r.unrecorded {
+        let (flag, key) = match *what {
+            "inputs" => ("--input PATH", "inputs"),
+            "outputs" => ("--output PATH", "outputs"),
+            _ => ("--metrics FILE", "metrics"),
+        };
+        out.push(format!(
+            "the run records no {what}: give {flag}, or set `{key} = [...]` under [run] in .rvc/config.toml"
+        ));
+    }
+    out
 }
 
 /// What a lock recorded, as `rvc lock` prints it (warnings and the `next:`
 /// hint go to stderr).
 pub fn render(repo: &rvc::Repo, r: &LockReport, out: &mut dyn Write) {
-    for w in &r.warnings {
+    for w in warnings(r) {
         eprintln!("warning: {w}");
     }
     let l = &r.run.lock;

@@ -25,11 +25,9 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             let mut json = Vec::new();
             for t in &tracked {
                 match &t.pointer {
-                    Ok(p) if args.json => json.push(serde_json::json!({
-                        "pointer_file": t.pointer_file, "path": t.path, "kind": p.kind, "id": p.id,
-                        "size": p.size, "files": p.files, "rows": p.rows.map(|r| r.count),
-                        "rows_hash": p.rows.map(|r| r.hash),
-                    })),
+                    Ok(p) if args.json => {
+                        json.push(super::json::Tracked::of(&t.pointer_file, &t.path, p))
+                    }
                     Ok(p) => println!(
                         "{:<4} {}  {:>10}  {:>8} files  {}",
                         if p.kind == rvc::format::pointer::PointerKind::Dir {
@@ -60,10 +58,12 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         Listing::Run(run) => {
             let l = &run.lock;
             if args.json {
-                print_json(&serde_json::json!({
-                    "run": l.run.name, "run_id": run.id,
-                    "inputs": l.inputs, "outputs": l.outputs,
-                }));
+                print_json(&super::json::RunArtifacts {
+                    run: &l.run.name,
+                    run_id: run.id,
+                    inputs: &l.inputs,
+                    outputs: &l.outputs,
+                });
                 return Ok(ExitCode::SUCCESS);
             }
             for (role, list) in [("input", &l.inputs), ("output", &l.outputs)] {
@@ -89,7 +89,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         }
         Listing::Files { id, kind, entries } => {
             if args.json {
-                print_json(&serde_json::json!({ "id": id, "kind": kind, "files": entries }));
+                print_json(&super::json::Files {
+                    id: &id,
+                    kind: &kind,
+                    files: &entries,
+                });
             } else {
                 for e in &entries {
                     let path = if e.path.is_empty() {

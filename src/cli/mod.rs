@@ -11,6 +11,7 @@ mod gc;
 mod hash;
 mod hooks;
 mod init;
+mod json;
 mod lock;
 mod ls;
 mod output;

@@ -111,32 +111,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             );
         }
         Sub::List { json } => {
-            let rows: Vec<serde_json::Value> = config
-                .remotes
-                .iter()
-                .map(|(name, s)| {
-                    let options: serde_json::Map<String, serde_json::Value> = s
-                        .options
-                        .iter()
-                        .map(|(k, v)| {
-                            let shown = if rvc::repository::config::is_secret_key(k) {
-                                "(set)".to_string()
-                            } else {
-                                v.clone()
-                            };
-                            (k.clone(), serde_json::Value::String(shown))
-                        })
-                        .collect();
-                    serde_json::json!({
-                        "name": name,
-                        "url": s.url,
-                        "default": config.default_remote.as_deref() == Some(name.as_str())
-                            || (config.default_remote.is_none() && config.remotes.len() == 1),
-                        "options": options,
-                        "local": s.from_local.iter().collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
+            let rows = settings::list(config);
             if json {
                 print_json(&rows);
             } else if rows.is_empty() {
@@ -145,18 +120,12 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 for r in &rows {
                     println!(
                         "{}\t{}{}",
-                        r["name"].as_str().unwrap_or_default(),
-                        r["url"].as_str().unwrap_or("(no url)"),
-                        if r["default"] == true {
-                            "\t(default)"
-                        } else {
-                            ""
-                        }
+                        r.name,
+                        r.url.as_deref().unwrap_or("(no url)"),
+                        if r.default { "\t(default)" } else { "" }
                     );
-                    if let Some(opts) = r["options"].as_object() {
-                        for (k, v) in opts {
-                            println!("    {k} = {}", v.as_str().unwrap_or_default());
-                        }
+                    for (k, v) in &r.options {
+                        println!("    {k} = {v}");
                     }
                 }
             }

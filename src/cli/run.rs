@@ -47,12 +47,13 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     match r.lock {
         Ok(lock) => {
             if args.json {
-                let mut v = super::lock::json(&lock);
-                v["status"] = serde_json::json!(r.status);
-                v["exit_code"] = serde_json::json!(r.exit_code);
-                v["signal"] = serde_json::json!(signal);
-                v["seconds"] = serde_json::json!(r.seconds);
-                print_json(&v);
+                print_json(&super::json::RunCommand {
+                    lock: super::json::Lock::of(&lock, super::lock::warnings(&lock)),
+                    status: r.status,
+                    exit_code: r.exit_code,
+                    signal,
+                    seconds: r.seconds,
+                });
             } else {
                 super::lock::render(&repo, &lock, &mut std::io::stderr().lock());
             }

@@ -46,15 +46,7 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     if args.json {
         let all: Vec<_> = ordered
             .iter()
-            .map(|(_, r)| {
-                serde_json::json!({
-                    "name": r.lock.run.name, "run_id": r.id, "parent": r.lock.run.parent, "tags": r.lock.run.tags,
-                    "locked": r.lock.run.locked, "commit": r.lock.code.as_ref().and_then(|c| c.commit.clone()),
-                    "dirty": r.lock.code.as_ref().is_some_and(|c| c.dirty), "inputs": r.lock.inputs,
-                    "params": r.lock.params, "metrics": r.lock.metrics.finals,
-                    "status": r.lock.process.as_ref().map(|p| p.status),
-                })
-            })
+            .map(|(_, r)| super::json::RunRow::of(r))
             .collect();
         print_json(&all);
         return Ok(ExitCode::SUCCESS);

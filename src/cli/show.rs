@@ -42,7 +42,11 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
         return print_stored(&repo, &id);
     }
     if args.json {
-        print_json(&serde_json::json!({ "run_id": r.id, "lockfile": r.file, "lock": l }));
+        print_json(&super::json::Show {
+            run_id: r.id,
+            lockfile: &r.file,
+            lock: l,
+        });
         return Ok(ExitCode::SUCCESS);
     }
     println!("run {}  (run id {})", l.run.name, r.id);

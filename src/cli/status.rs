@@ -68,7 +68,12 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     });
     let invalid = items.iter().any(|i| i.result.is_err());
     if args.json {
-        print_json(&items.iter().map(json_item).collect::<Vec<_>>());
+        print_json(
+            &items
+                .iter()
+                .map(super::json::StatusRow::of)
+                .collect::<Vec<_>>(),
+        );
     } else {
         render(&items);
     }
@@ -77,27 +82,6 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn json_item(item: &StatusItem) -> serde_json::Value {
-    let mut v = serde_json::json!({ "pointer_file": item.pointer_file, "path": item.path });
-    match &item.result {
-        Ok(s) => {
-            let serde_json::Value::Object(fields) = serde_json::to_value(s).unwrap_or_default()
-            else {
-                return v;
-            };
-            v.as_object_mut()
-                .expect("built as an object")
-                .extend(fields);
-        }
-        Err(e) => {
-            v["state"] = "invalid".into();
-            v["error"] = e.to_string().into();
-            v["hint"] = super::errors::hint(e).into();
-        }
-    }
-    v
 }
 
 fn render(items: &[StatusItem]) {

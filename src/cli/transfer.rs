@@ -69,7 +69,10 @@ pub fn push(cwd: &Path, args: Args) -> CmdResult {
     let report = remote::push(&p.repo, &p.remote, &roots, p.opts, &Bar::new())?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
-        print_json(&serde_json::json!({ "push": &report, "seconds": seconds }));
+        print_json(&super::json::Push {
+            push: &report,
+            seconds,
+        });
     } else {
         render_push(&report, seconds);
     }
@@ -83,7 +86,10 @@ pub fn fetch(cwd: &Path, args: Args) -> CmdResult {
     let report = remote::fetch(&p.repo, &p.remote, &roots, p.opts, &Bar::new())?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
-        print_json(&serde_json::json!({ "fetch": &report, "seconds": seconds }));
+        print_json(&super::json::Fetch {
+            fetch: &report,
+            seconds,
+        });
     } else {
         render_fetch(&report, seconds);
     }
@@ -104,11 +110,11 @@ pub fn pull(cwd: &Path, args: PullArgs) -> CmdResult {
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if args.transfer.json {
-        print_json(&serde_json::json!({
-            "fetch": &report.fetch,
-            "checkout": &report.checkout,
-            "seconds": seconds,
-        }));
+        print_json(&super::json::Pull {
+            fetch: &report.fetch,
+            checkout: &report.checkout,
+            seconds,
+        });
     } else {
         render_fetch(&report.fetch, seconds);
         super::checkout::render(&report.checkout);

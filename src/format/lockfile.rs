@@ -264,7 +264,7 @@ impl Lockfile {
                     format!("artifact path {}: {m}", a.path),
                 ))
             };
-            crate::format::tree::check_path(&a.path).map_err(bad)?;
+            crate::format::tree::check_path(&a.path).map_err(|e| bad(e.to_string()))?;
             if a.path.split('/').next() == Some(crate::repository::RVC_DIR) {
                 return Err(bad(
                     "rvc's own directory cannot be a run's input or output".into()

@@ -16,6 +16,7 @@
 
 use std::fmt::Write as _;
 
+use crate::error::{Format, FormatError};
 use crate::format::id::Id;
 use crate::store::{Area, ObjectRef};
 
@@ -61,15 +62,19 @@ impl IndexData {
         zstd::bulk::compress(text.as_bytes(), 3).expect("compressing into memory cannot fail")
     }
 
-    /// Parse an index object; the error says what is wrong and where.
-    pub fn decode(bytes: &[u8]) -> std::result::Result<IndexData, String> {
+    /// Parse the index object named `name`; the error says what is wrong
+    /// and on which line.
+    pub fn decode(bytes: &[u8], name: &str) -> Result<IndexData, FormatError> {
+        let bad = |line: Option<usize>, message: String| {
+            FormatError::object(Format::RemoteIndex, name, line, message)
+        };
         let text = zstd::bulk::decompress(bytes, DECODED_LIMIT)
-            .map_err(|e| format!("not a zstd frame ({e})"))?;
-        let text = std::str::from_utf8(&text).map_err(|_| "not UTF-8 text".to_string())?;
+            .map_err(|e| bad(None, format!("not a zstd frame ({e})")))?;
+        let text = std::str::from_utf8(&text).map_err(|_| bad(None, "not UTF-8 text".into()))?;
         let mut lines = text.split('\n').enumerate();
         match lines.next() {
             Some((_, HEADER)) => {}
-            _ => return Err(format!("line 1: expected `{HEADER}`")),
+            _ => return Err(bad(Some(1), format!("expected `{HEADER}`"))),
         }
         let mut data = IndexData::default();
         let mut pending: usize = 0;
@@ -77,30 +82,32 @@ impl IndexData {
         for (i, line) in lines {
             let n = i + 1;
             if ended {
-                return Err(format!("line {n}: text after the final newline"));
+                return Err(bad(Some(n), "text after the final newline".into()));
             }
             if line.is_empty() {
                 ended = true;
                 continue;
             }
             let fields: Vec<&str> = line.split(' ').collect();
-            let id = |s: &str| Id::parse(s).map_err(|_| format!("line {n}: `{s}` is not an id"));
+            let id =
+                |s: &str| Id::parse(s).map_err(|_| bad(Some(n), format!("`{s}` is not an id")));
             if pending > 0 {
                 let [hex, offset, len] = fields[..] else {
-                    return Err(format!("line {n}: expected `<id> <offset> <length>`"));
+                    return Err(bad(Some(n), "expected `<id> <offset> <length>`".into()));
                 };
                 let offset: u64 = offset
                     .parse()
-                    .map_err(|_| format!("line {n}: bad offset `{offset}`"))?;
+                    .map_err(|_| bad(Some(n), format!("bad offset `{offset}`")))?;
                 let len: u32 = len
                     .parse()
-                    .map_err(|_| format!("line {n}: bad length `{len}`"))?;
+                    .map_err(|_| bad(Some(n), format!("bad length `{len}`")))?;
                 if offset < crate::store::PACK_HEADER_LEN || len == 0 {
-                    return Err(format!("line {n}: entry outside the pack's data"));
+                    return Err(bad(Some(n), "entry outside the pack's data".into()));
                 }
                 if u64::from(len) > crate::store::chunk::DECODED_LIMIT as u64 {
-                    return Err(format!(
-                        "line {n}: an entry of {len} bytes, larger than any chunk"
+                    return Err(bad(
+                        Some(n),
+                        format!("an entry of {len} bytes, larger than any chunk"),
                     ));
                 }
                 let pack = data.packs.last_mut().expect("pending implies a pack");
@@ -113,9 +120,9 @@ impl IndexData {
                     id(name)?;
                     pending = count
                         .parse()
-                        .map_err(|_| format!("line {n}: bad entry count `{count}`"))?;
+                        .map_err(|_| bad(Some(n), format!("bad entry count `{count}`")))?;
                     if pending == 0 {
-                        return Err(format!("line {n}: a pack with no entries"));
+                        return Err(bad(Some(n), "a pack with no entries".into()));
                     }
                     data.packs.push(PackListing {
                         name: name.to_string(),
@@ -127,18 +134,21 @@ impl IndexData {
                         "chunk" => Area::Chunk,
                         "manifest" => Area::Manifest,
                         "tree" => Area::Tree,
-                        _ => return Err(format!("line {n}: unknown object kind `{kind}`")),
+                        _ => return Err(bad(Some(n), format!("unknown object kind `{kind}`"))),
                     };
                     data.loose.push(ObjectRef { area, id: id(hex)? });
                 }
-                _ => return Err(format!("line {n}: cannot parse `{line}`")),
+                _ => return Err(bad(Some(n), format!("cannot parse `{line}`"))),
             }
         }
         if pending > 0 {
-            return Err(format!("the last pack lacks {pending} entries"));
+            return Err(bad(None, format!("the last pack lacks {pending} entries")));
         }
         if !ended {
-            return Err("the last line has no newline (truncated?)".into());
+            return Err(bad(
+                None,
+                "the last line has no newline (truncated?)".into(),
+            ));
         }
         Ok(data)
     }

@@ -75,7 +75,7 @@ impl Tree {
             ))
         };
         for (i, e) in entries.iter().enumerate() {
-            check_path(&e.path).map_err(|m| err(i + 1, m))?;
+            check_path(&e.path).map_err(|m| err(i + 1, m.to_string()))?;
             if i > 0 && entries[i - 1].path == e.path {
                 return Err(err(i + 1, format!("duplicate path {}", e.path)));
             }
@@ -172,7 +172,7 @@ impl Tree {
                 .parse()
                 .map_err(|_| err(n, format!("bad size `{size}`")))?;
             let fid = Id::parse(fid).map_err(|e| err(n, e.to_string()))?;
-            check_path(path).map_err(|m| err(n, m))?;
+            check_path(path).map_err(|m| err(n, m.to_string()))?;
             if let Some(prev) = entries.last() {
                 if prev.path.as_bytes() >= path.as_bytes() {
                     return Err(err(n, format!("path {path} is out of order or repeated")));
@@ -267,25 +267,40 @@ pub fn combined_rows<'a>(rows: impl IntoIterator<Item = (&'a str, Rows)>) -> Opt
 /// `.`, `..` or `.git` component, and no control characters such as
 /// newlines. (`.git` is refused as git itself refuses it: a checkout must
 /// never write into a git directory.)
-pub fn check_path(path: &str) -> std::result::Result<(), String> {
+pub fn check_path(path: &str) -> std::result::Result<(), BadPath> {
     if path.is_empty() {
-        return Err("empty path".into());
+        return Err(BadPath::Empty);
     }
     if path.chars().any(|c| c.is_control()) {
-        return Err(format!("path {path:?} contains a control character"));
+        return Err(BadPath::ControlCharacter(path.into()));
     }
     if path.starts_with('/') {
-        return Err(format!("path {path} is absolute"));
+        return Err(BadPath::Absolute(path.into()));
     }
     for comp in path.split('/') {
         if comp.is_empty() || comp == "." || comp == ".." {
-            return Err(format!("path {path} has an empty, `.` or `..` component"));
+            return Err(BadPath::DotOrEmptyComponent(path.into()));
         }
         if comp.eq_ignore_ascii_case(".git") {
-            return Err(format!("path {path} has a .git component"));
+            return Err(BadPath::GitComponent(path.into()));
         }
     }
     Ok(())
+}
+
+/// Why [`check_path`] refuses a path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadPath {
+    #[error("empty path")]
+    Empty,
+    #[error("path {0:?} contains a control character")]
+    ControlCharacter(String),
+    #[error("path {0} is absolute")]
+    Absolute(String),
+    #[error("path {0} has an empty, `.` or `..` component")]
+    DotOrEmptyComponent(String),
+    #[error("path {0} has a .git component")]
+    GitComponent(String),
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result, StoreError};
 use crate::format::id::Id;
 use crate::io::progress::Progress;
 use crate::repository::roots;
@@ -104,7 +104,7 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
             Ok(n) => {
                 checked.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
             }
-            Err(problem) => bad.lock().unwrap().push((object, problem)),
+            Err(e) => bad.lock().unwrap().push((object, e.problem())),
         }
         progress.advance(1, 0);
     });
@@ -214,23 +214,28 @@ fn check_manifest(
     id: &Id,
     verified: &Mutex<HashSet<Id>>,
     missing: &Mutex<Vec<(ObjectRef, String)>>,
-) -> std::result::Result<u64, String> {
+) -> Result<u64> {
+    let corrupt = |problem: String| {
+        Error::Store(StoreError::ObjectCorrupt {
+            id: id.to_hex(),
+            problem,
+        })
+    };
     let manifest = store
-        .manifest(id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "disappeared during the check".to_string())?;
+        .manifest(id)?
+        .ok_or_else(|| corrupt("disappeared during the check".into()))?;
     let mut hasher = blake3::Hasher::new();
     let mut lost = Vec::new();
     for piece in &manifest.pieces {
         match store.read_chunk(&piece.id) {
             Ok(data) => {
                 if data.len() as u64 != piece.size {
-                    return Err(format!(
+                    return Err(corrupt(format!(
                         "chunk {} has {} bytes, the manifest says {}",
                         piece.id,
                         data.len(),
                         piece.size
-                    ));
+                    )));
                 }
                 hasher.update(&data);
                 verified.lock().unwrap().insert(piece.id);
@@ -238,7 +243,7 @@ fn check_manifest(
             Err(crate::Error::Store(crate::error::StoreError::ObjectMissing { .. })) => {
                 lost.push(piece.id)
             }
-            Err(e) => return Err(format!("its chunk {} is unusable: {e}", piece.id)),
+            Err(e) => return Err(corrupt(format!("its chunk {} is unusable: {e}", piece.id))),
         }
     }
     if !lost.is_empty() {
@@ -252,11 +257,11 @@ fn check_manifest(
                 format!("manifest {id}"),
             ));
         }
-        return Err(format!("{} of its chunks are missing", lost.len()));
+        return Err(corrupt(format!("{} of its chunks are missing", lost.len())));
     }
     let actual = Id::from(hasher.finalize());
     if actual != *id {
-        return Err(format!("it rebuilds a file whose id is {actual}"));
+        return Err(corrupt(format!("it rebuilds a file whose id is {actual}")));
     }
     Ok(manifest.size())
 }

@@ -160,7 +160,7 @@ pub fn fetch(
                 add_files(&mut files, &t, &f.needed_by[&o.id].clone());
                 new_trees.push((o.id, t));
             }
-            Err(e) => f.corrupt(o, e),
+            Err(e) => f.corrupt(o, e.problem()),
         }
     }
 
@@ -316,12 +316,15 @@ fn add_files(files: &mut HashMap<Id, String>, t: &Tree, source: &str) {
 }
 
 /// Check a downloaded tree listing against its id, and parse it.
-fn check_tree(id: &Id, bytes: &[u8]) -> std::result::Result<Tree, String> {
+fn check_tree(id: &Id, bytes: &[u8]) -> Result<Tree> {
     let actual = tree::id_of_listing(bytes);
     if actual != *id {
-        return Err(format!("its content hashes to {actual}"));
+        return Err(Error::Store(StoreError::ObjectCorrupt {
+            id: id.to_hex(),
+            problem: format!("its content hashes to {actual}"),
+        }));
     }
-    Tree::parse(bytes, &id.to_hex()).map_err(|e| e.to_string())
+    Tree::parse(bytes, &id.to_hex())
 }
 
 struct Fetcher<'a> {

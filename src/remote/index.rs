@@ -26,7 +26,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 
 use super::Remote;
-use crate::error::{Error, Result};
+use crate::error::{Error, Format, FormatError, Result};
 use crate::format::id::Id;
 use crate::format::remote_index::{IndexData, PackListing};
 use crate::store::{Area, ObjectRef};
@@ -166,25 +166,27 @@ pub async fn load(remote: &Remote, state: &Path, jobs: usize) -> Result<RemoteIn
         }
     }
     names.sort();
-    let results: Vec<(String, std::result::Result<IndexData, String>)> =
-        futures::stream::iter(names.iter().cloned())
-            .map(|name| {
-                let dir = dir.clone();
-                async move {
-                    let data = read_one(remote, &dir, &name).await;
-                    (name, data)
-                }
-            })
-            .buffer_unordered(jobs.max(1))
-            .collect()
-            .await;
+    let results: Vec<(String, Result<IndexData>)> = futures::stream::iter(names.iter().cloned())
+        .map(|name| {
+            let dir = dir.clone();
+            async move {
+                let data = read_one(remote, &dir, &name).await;
+                (name, data)
+            }
+        })
+        .buffer_unordered(jobs.max(1))
+        .collect()
+        .await;
     for (name, data) in results {
         match data {
             Ok(d) => {
                 index.add(&d);
                 index.names.push(name);
             }
-            Err(e) => index.warnings.push(e),
+            Err(e) => index.warnings.push(format!(
+                "ignored {}: {e}; objects only it listed will be uploaded again",
+                remote.key(&format!("index/{name}"))
+            )),
         }
     }
     index.names.sort();
@@ -203,15 +205,11 @@ pub async fn load(remote: &Remote, state: &Path, jobs: usize) -> Result<RemoteIn
 }
 
 /// One index object, from the cache or the remote; verified by its name.
-async fn read_one(
-    remote: &Remote,
-    dir: &Path,
-    name: &str,
-) -> std::result::Result<IndexData, String> {
+async fn read_one(remote: &Remote, dir: &Path, name: &str) -> Result<IndexData> {
     let cached = dir.join(name);
     if let Ok(bytes) = std::fs::read(&cached) {
         if blake3::hash(&bytes).to_hex().as_str() == name {
-            if let Ok(d) = IndexData::decode(&bytes) {
+            if let Ok(d) = IndexData::decode(&bytes, name) {
                 return Ok(d);
             }
         }
@@ -222,13 +220,16 @@ async fn read_one(
         Ok(g) => g.bytes().await,
         Err(e) => Err(e),
     }
-    .map_err(|e| format!("cannot read {key}: {}", super::describe(&e)))?;
+    .map_err(|e| remote.err("read a remote index", e))?;
     if blake3::hash(&bytes).to_hex().as_str() != name {
-        return Err(format!(
-            "ignored {key}: its content does not match its name (damaged); objects only it listed will be uploaded again"
-        ));
+        return Err(Error::Format(FormatError::object(
+            Format::RemoteIndex,
+            name,
+            None,
+            "its content does not match its name (damaged)",
+        )));
     }
-    let data = IndexData::decode(&bytes).map_err(|e| format!("ignored {key}: {e}"))?;
+    let data = IndexData::decode(&bytes, name)?;
     let _ = crate::io::atomic::write_atomic(&cached, &bytes);
     Ok(data)
 }
@@ -305,16 +306,16 @@ mod tests {
     #[test]
     fn round_trip() {
         let d = sample();
-        assert_eq!(IndexData::decode(&d.encode()).unwrap(), d);
+        assert_eq!(IndexData::decode(&d.encode(), "t").unwrap(), d);
         let empty = IndexData::default();
-        assert_eq!(IndexData::decode(&empty.encode()).unwrap(), empty);
+        assert_eq!(IndexData::decode(&empty.encode(), "t").unwrap(), empty);
     }
 
     #[test]
     fn damage_is_an_error_not_a_panic() {
         let text = String::from_utf8(zstd::bulk::decompress(&sample().encode(), 1 << 20).unwrap())
             .unwrap();
-        let bad = |t: &str| IndexData::decode(&zstd::bulk::compress(t.as_bytes(), 1).unwrap());
+        let bad = |t: &str| IndexData::decode(&zstd::bulk::compress(t.as_bytes(), 1).unwrap(), "t");
         // Truncations at every byte: an error, except at the end of a
         // line outside a pack's entries, where what is left is a shorter
         // valid index (a truncated object is caught by its name, the hash
@@ -336,7 +337,7 @@ mod tests {
         assert!(bad(&text.replace(" 2\n", " 3\n")).is_err());
         assert!(bad(&text.replace(" 8 10", " 0 10")).is_err());
         assert!(bad(&format!("{text}\n")).is_err());
-        assert!(IndexData::decode(b"not zstd").is_err());
+        assert!(IndexData::decode(b"not zstd", "t").is_err());
     }
 
     #[test]

@@ -394,9 +394,9 @@ async fn upload(
     match unit {
         Unit::Loose { o, path, size } => {
             let key = remote.object_key(*o);
-            put_file(store, &key, path.clone(), *size)
+            put_file(remote, store, &key, path.clone(), *size)
                 .await
-                .map_err(|e| (key.to_string(), e))
+                .map_err(|e| (key.to_string(), e.to_string()))
         }
         Unit::Pack {
             name,
@@ -408,44 +408,51 @@ async fn upload(
             let pack_key = remote.key(&format!("packs/{name}.pack"));
             let idx_key = remote.key(&format!("packs/{name}.idx"));
             let idx_size = std::fs::metadata(idx).map(|m| m.len()).unwrap_or(0);
-            let n = put_file(store, &pack_key, pack.clone(), *size)
+            let n = put_file(remote, store, &pack_key, pack.clone(), *size)
                 .await
-                .map_err(|e| (pack_key.to_string(), e))?;
-            let m = put_file(store, &idx_key, idx.clone(), idx_size)
+                .map_err(|e| (pack_key.to_string(), e.to_string()))?;
+            let m = put_file(remote, store, &idx_key, idx.clone(), idx_size)
                 .await
-                .map_err(|e| (idx_key.to_string(), e))?;
+                .map_err(|e| (idx_key.to_string(), e.to_string()))?;
             Ok(n + m)
         }
     }
 }
 
 /// Upload a local file: one PUT, or a multipart upload when it is big.
+/// Returns the number of requests made.
 async fn put_file(
+    remote: &Remote,
     store: &dyn ObjectStore,
     key: &object_store::path::Path,
     path: PathBuf,
     size: u64,
-) -> std::result::Result<u64, String> {
-    let read_err =
-        |e: std::io::Error, p: &std::path::Path| format!("cannot read {}: {e}", p.display());
+) -> Result<u64> {
+    let read_err = |e: std::io::Error| Error::Io {
+        op: "read",
+        path: path.clone(),
+        source: e,
+    };
+    let joined = |e: tokio::task::JoinError| read_err(std::io::Error::other(e));
+    let op = format!("upload {key}");
     if size <= super::MULTIPART_THRESHOLD {
         let p = path.clone();
         let bytes = tokio::task::spawn_blocking(move || std::fs::read(&p))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| read_err(e, &path))?;
+            .map_err(joined)?
+            .map_err(read_err)?;
         store
             .put(key, bytes.into())
             .await
-            .map_err(|e| super::describe(&e))?;
+            .map_err(|e| remote.err(&op, e))?;
         return Ok(1);
     }
     let upload = store
         .put_multipart(key)
         .await
-        .map_err(|e| super::describe(&e))?;
+        .map_err(|e| remote.err(&op, e))?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, super::PART_SIZE);
-    let mut file = Some(std::fs::File::open(&path).map_err(|e| read_err(e, &path))?);
+    let mut file = Some(std::fs::File::open(&path).map_err(read_err)?);
     let mut parts = 0u64;
     loop {
         let f = file.take().expect("returned by the previous read");
@@ -456,12 +463,12 @@ async fn put_file(
             (f, r.map(|_| buf))
         })
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(joined)?;
         let buf = match buf {
             Ok(b) => b,
             Err(e) => {
                 let _ = writer.abort().await;
-                return Err(read_err(e, &path));
+                return Err(read_err(e));
             }
         };
         file = Some(f);
@@ -469,11 +476,11 @@ async fn put_file(
             break;
         }
         if let Err(e) = writer.wait_for_capacity(4).await {
-            return Err(super::describe(&e));
+            return Err(remote.err(&op, e));
         }
         writer.put(bytes::Bytes::from(buf));
         parts += 1;
     }
-    writer.finish().await.map_err(|e| super::describe(&e))?;
+    writer.finish().await.map_err(|e| remote.err(&op, e))?;
     Ok(parts + 1)
 }

@@ -43,6 +43,47 @@ pub fn check_name(name: &str) -> std::result::Result<(), RemoteError> {
     Ok(())
 }
 
+/// One configured remote, as `rvc remote list` shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Listing {
+    pub name: String,
+    pub url: Option<String>,
+    /// Whether commands use it when no remote is named: the configured
+    /// default, or the only remote there is.
+    pub default: bool,
+    /// Options; credentials show as `(set)`, never their value.
+    pub options: std::collections::BTreeMap<String, String>,
+    /// The keys whose values come from `.rvc/config.local.toml`.
+    pub local: Vec<String>,
+}
+
+/// Every configured remote, by name.
+pub fn list(config: &Config) -> Vec<Listing> {
+    config
+        .remotes
+        .iter()
+        .map(|(name, s)| Listing {
+            name: name.clone(),
+            url: s.url.clone(),
+            default: config.default_remote.as_deref() == Some(name.as_str())
+                || (config.default_remote.is_none() && config.remotes.len() == 1),
+            options: s
+                .options
+                .iter()
+                .map(|(k, v)| {
+                    let shown = if is_secret_key(k) {
+                        "(set)".to_string()
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+            local: s.from_local.iter().map(|x| x.to_string()).collect(),
+        })
+        .collect()
+}
+
 /// Add a remote to the config.
 pub fn add(root: &Path, config: &Config, new: &NewRemote) -> Result<PathBuf> {
     check_name(&new.name)?;

@@ -149,7 +149,10 @@ pub fn reach(store: &Store, keep: &[Keep]) -> Reach {
 pub fn git_history(repo: &Repo) -> Result<(Vec<Keep>, Vec<String>)> {
     let git = git2::Repository::discover(repo.root()).map_err(|e| {
         Error::Repo(RepoError::Git {
-            message: format!("{} (--all-commits needs a git repository)", e.message()),
+            message: format!(
+                "{} (reading every commit's pointers needs a git repository)",
+                e.message()
+            ),
         })
     })?;
     let mut walk = git.revwalk().map_err(git_err)?;

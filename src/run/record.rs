@@ -83,6 +83,8 @@ pub struct LockReport {
     /// Files that had to be read (the rest came from the stat cache).
     pub hashed: u64,
     pub warnings: Vec<String>,
+    /// What the run records none of: `inputs`, `outputs`, `metrics`.
+    pub unrecorded: Vec<&'static str>,
     /// Files written or changed that belong in git: the lockfile, and the
     /// `.gitignore` files that keep the outputs out of git.
     pub for_git: Vec<String>,
@@ -164,17 +166,15 @@ pub fn lock(
     let params_files = pick(&opts.params, &defaults.params, Role::File)?;
     let metrics_files = pick(&opts.metrics, &defaults.metrics, Role::Metrics)?;
     let mut warnings = skipped;
-    for (list, what, flag, key) in [
-        (&inputs, "inputs", "--input PATH", "inputs"),
-        (&outputs, "outputs", "--output PATH", "outputs"),
-        (&metrics_files, "metrics", "--metrics FILE", "metrics"),
-    ] {
-        if list.is_empty() {
-            warnings.push(format!(
-                "the run records no {what}: give {flag}, or set `{key} = [...]` under [run] in .rvc/config.toml"
-            ));
-        }
-    }
+    let unrecorded: Vec<&'static str> = [
+        (&inputs, "inputs"),
+        (&outputs, "outputs"),
+        (&metrics_files, "metrics"),
+    ]
+    .into_iter()
+    .filter(|(list, _)| list.is_empty())
+    .map(|(_, what)| what)
+    .collect();
 
     // Parse params and metrics before storing anything: a bad file fails fast.
     let mut all_params = params::Params::new();
@@ -375,6 +375,7 @@ pub fn lock(
         stored,
         hashed,
         warnings,
+        unrecorded,
         for_git,
     })
 }

@@ -378,16 +378,18 @@ impl GpuSource {
         }
     }
 
-    fn sample(&self) -> std::result::Result<Vec<(String, f64)>, String> {
+    fn sample(&self) -> std::io::Result<Vec<(String, f64)>> {
         let out = std::process::Command::new(&self.nvidia_smi)
             .args([
                 "--query-gpu=index,utilization.gpu,memory.used,power.draw,temperature.gpu",
                 "--format=csv,noheader,nounits",
             ])
-            .output()
-            .map_err(|e| e.to_string())?;
+            .output()?;
         if !out.status.success() {
-            return Err(format!("nvidia-smi exited with {}", out.status));
+            return Err(std::io::Error::other(format!(
+                "nvidia-smi exited with {}",
+                out.status
+            )));
         }
         let mut values = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {

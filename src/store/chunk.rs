@@ -327,8 +327,8 @@ mod planes {
     }
 
     /// Decode the payload after the kind byte; what is wrong otherwise.
-    pub(super) fn decode(body: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        let bad = |what: &str| format!("its planes are malformed: {what}");
+    pub(super) fn decode(body: &[u8], id: &Id) -> Result<Vec<u8>> {
+        let bad = |what: &str| super::corrupt(id, format!("its planes are malformed: {what}"));
         let (&width, rest) = body.split_first().ok_or_else(|| bad("no width"))?;
         if width != 2 && width != 4 {
             return Err(bad(&format!("width {width} is neither 2 nor 4")));
@@ -353,8 +353,9 @@ mod planes {
             let (bytes, after) = after.split_at(stored);
             let plane = match mode {
                 PLANE_RAW => bytes.to_vec(),
-                PLANE_ZSTD => zstd::bulk::decompress(bytes, n)
-                    .map_err(|e| format!("its plane {i} cannot be decompressed ({e})"))?,
+                PLANE_ZSTD => zstd::bulk::decompress(bytes, n).map_err(|e| {
+                    super::corrupt(id, format!("its plane {i} cannot be decompressed ({e})"))
+                })?,
                 other => return Err(bad(&format!("plane {i} has an unknown mode {other}"))),
             };
             if plane.len() != n {
@@ -393,7 +394,7 @@ mod planes {
 
 /// Decode a stored chunk and check it against `id`.
 pub fn decode(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
-    let data = decode_body(stored).map_err(|actual| corrupt(id, actual))?;
+    let data = decode_body(stored, id)?;
     check(&data, id)?;
     Ok(data)
 }
@@ -407,23 +408,29 @@ pub fn decode_owned(mut stored: Vec<u8>, id: &Id) -> Result<Vec<u8>> {
             stored.remove(0);
             Ok(stored)
         }
-        _ => decode_body(&stored).map_err(|actual| corrupt(id, actual)),
+        _ => decode_body(&stored, id),
     }
 }
 
-/// The decoded bytes of a stored chunk (a copy, for a raw one); what is
-/// wrong otherwise.
-fn decode_body(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
+/// The decoded bytes of the stored chunk `id` (a copy, for a raw one).
+fn decode_body(stored: &[u8], id: &Id) -> Result<Vec<u8>> {
     match stored.split_first() {
         Some((&RAW, rest)) => Ok(rest.to_vec()),
-        Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT)
-            .map_err(|e| format!("its compressed bytes cannot be decompressed ({e})")),
-        Some((&PLANES, rest)) => planes::decode(rest),
-        Some((other, _)) => Err(format!(
-            "its first byte ({other}) is not a chunk kind this version of rvc knows \
-             (a newer rvc may have written it: upgrade rvc)"
+        Some((&ZSTD, rest)) => zstd::bulk::decompress(rest, DECODED_LIMIT).map_err(|e| {
+            corrupt(
+                id,
+                format!("its compressed bytes cannot be decompressed ({e})"),
+            )
+        }),
+        Some((&PLANES, rest)) => planes::decode(rest, id),
+        Some((other, _)) => Err(corrupt(
+            id,
+            format!(
+                "its first byte ({other}) is not a chunk kind this version of rvc knows \
+                 (a newer rvc may have written it: upgrade rvc)"
+            ),
         )),
-        None => Err("its object file is empty".into()),
+        None => Err(corrupt(id, "its object file is empty".into())),
     }
 }
 
@@ -457,7 +464,7 @@ impl Checked {
     pub fn new(encoded: bytes::Bytes, id: &Id) -> Result<Checked> {
         let data = match encoded.first() {
             Some(&RAW) => encoded.slice(1..),
-            _ => bytes::Bytes::from(decode_body(&encoded).map_err(|actual| corrupt(id, actual))?),
+            _ => bytes::Bytes::from(decode_body(&encoded, id)?),
         };
         check(&data, id)?;
         Ok(Checked {

@@ -67,10 +67,7 @@ impl PackSet {
         idx.sort();
         for path in idx {
             let pack = path.with_extension("pack");
-            match fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| decode_index(&b))
-            {
+            match read_index(&path) {
                 Ok(entries) => {
                     let n = set.packs.len() as u32;
                     set.packs.push(pack);
@@ -82,7 +79,8 @@ impl PackSet {
                         });
                     }
                 }
-                Err(e) => set.bad.push((path, e)),
+                Err(Error::Format(f)) => set.bad.push((path, f.message)),
+                Err(e) => set.bad.push((path, e.to_string())),
             }
         }
         set
@@ -107,8 +105,7 @@ impl PackSet {
 /// The entries of the pack index at `path`, checked.
 pub(crate) fn read_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {
     let bytes = fs::read(path).at("read", path)?;
-    decode_index(&bytes)
-        .map_err(|message| Error::Format(FormatError::file(Format::PackIndex, path, None, message)))
+    decode_index(&bytes, path)
 }
 
 /// Encode an index for `entries` (any order).
@@ -127,17 +124,26 @@ pub(crate) fn encode_index(entries: &mut [(Id, u64, u32)]) -> Vec<u8> {
     out
 }
 
-fn decode_index(bytes: &[u8]) -> std::result::Result<Vec<(Id, u64, u32)>, String> {
+/// The entries of the pack index `bytes`, read from `path`.
+fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<(Id, u64, u32)>> {
+    let damaged = |message: &str| {
+        Error::Format(FormatError::file(
+            Format::PackIndex,
+            path,
+            None,
+            format!("the pack index is damaged: {message}"),
+        ))
+    };
     if bytes.len() < 16 + 32 || &bytes[..8] != IDX_MAGIC {
-        return Err("not an rvc pack index".into());
+        return Err(damaged("not an rvc pack index"));
     }
     let (body, sum) = bytes.split_at(bytes.len() - 32);
     if blake3::hash(body).as_bytes() != sum {
-        return Err("index checksum mismatch".into());
+        return Err(damaged("index checksum mismatch"));
     }
     let n = u64::from_le_bytes(body[8..16].try_into().expect("8 bytes")) as usize;
     if body.len() != 16 + n.saturating_mul(ENTRY) {
-        return Err("index length does not match its entry count".into());
+        return Err(damaged("index length does not match its entry count"));
     }
     Ok(body[16..]
         .chunks_exact(ENTRY)
@@ -262,14 +268,17 @@ mod tests {
             (Id::from(blake3::hash(b"a")), 11, 4),
         ];
         let bytes = encode_index(&mut e);
-        let back = decode_index(&bytes).unwrap();
+        let back = decode_index(&bytes, Path::new("x.idx")).unwrap();
         assert_eq!(back.len(), 2);
         assert!(back[0].0 < back[1].0);
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 1;
-            assert!(decode_index(&bad).is_err(), "flip at {i}");
+            assert!(
+                decode_index(&bad, Path::new("x.idx")).is_err(),
+                "flip at {i}"
+            );
         }
-        assert!(decode_index(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_index(&bytes[..bytes.len() - 1], Path::new("x.idx")).is_err());
     }
 }

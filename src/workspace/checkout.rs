@@ -51,7 +51,39 @@ pub enum Target {
 #[derive(Debug, serde::Serialize)]
 pub struct Kept {
     pub path: String,
-    pub reason: String,
+    pub reason: KeptReason,
+}
+
+/// Why checkout left a file alone: overwriting it would lose bytes that
+/// exist nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeptReason {
+    /// Not part of what is restored, and not in the store.
+    NotInContent,
+    /// Changed since it was added, and the change is not in the store.
+    Modified,
+    /// A file kept for one of the other reasons stands where this path's
+    /// directory must go.
+    InTheWay(String),
+}
+
+impl std::fmt::Display for KeptReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeptReason::NotInContent => f.write_str(
+                "not part of the content being restored, and its bytes are not in the store",
+            ),
+            KeptReason::Modified => f.write_str("modified, and its bytes are not in the store"),
+            KeptReason::InTheWay(b) => write!(f, "cannot be restored while {b} is in the way"),
+        }
+    }
+}
+
+/// In JSON, the reason as its sentence.
+impl serde::Serialize for KeptReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A path that could not be restored, and why.
@@ -462,9 +494,7 @@ fn materialize(
         } else {
             report.kept.push(Kept {
                 path: at.name(&c.entry.rel),
-                reason:
-                    "not part of the content being restored, and its bytes are not in the store"
-                        .into(),
+                reason: KeptReason::NotInContent,
             });
             blocked_prefixes.push(c.entry.rel.clone());
             shape_kept = true;
@@ -500,16 +530,16 @@ fn materialize(
             }
             Some(c) if !safe(c) => report.kept.push(Kept {
                 path: at.name(&e.path),
-                reason: "modified, and its bytes are not in the store (run `rvc add` to keep them, or use --force)".into(),
+                reason: KeptReason::Modified,
             }),
             _ => {
-                let blocked = blocked_prefixes
-                    .iter()
-                    .find(|b| e.path.starts_with(b.as_str()) && e.path.as_bytes().get(b.len()) == Some(&b'/'));
+                let blocked = blocked_prefixes.iter().find(|b| {
+                    e.path.starts_with(b.as_str()) && e.path.as_bytes().get(b.len()) == Some(&b'/')
+                });
                 match blocked {
                     Some(b) => report.kept.push(Kept {
                         path: at.name(&e.path),
-                        reason: format!("cannot be restored while {} is in the way", at.name(b)),
+                        reason: KeptReason::InTheWay(at.name(b)),
                     }),
                     None => todo.push(e),
                 }

@@ -12,7 +12,8 @@ pub mod walk;
 pub use add::{add, AddOutcome, AddReport};
 pub(crate) use add::{keep_finished_work, store_path};
 pub use checkout::{
-    checkout, checkout_all, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept, Target,
+    checkout, checkout_all, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept,
+    KeptReason, Target,
 };
 pub use ls::{ls, Listing};
 pub use status::{narrow, status, Changes, PointerStatus, State, StatusItem};
