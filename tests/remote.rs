@@ -13,27 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::scenario::clone_of;
 use common::{noise, stderr, stdout, verify_store, Workspace};
 use predicates::prelude::*;
 use s3::S3Server;
 
 const BUCKET: &str = "team-data";
-
-/// A second clone of `ws` (after committing everything), with its own store.
-fn clone_of(ws: &Workspace) -> Workspace {
-    ws.git(&["add", "-A"]);
-    ws.git(&["commit", "-qm", "snapshot", "--allow-empty"]);
-    let b = Workspace::bare();
-    let status = std::process::Command::new("git")
-        .args(["clone", "-q"])
-        .arg(ws.root())
-        .arg(b.root())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    b
-}
 
 /// `rvc ARGS` against `server`.
 fn rvc_s3(ws: &Workspace, server: &S3Server, args: &[&str]) -> assert_cmd::Command {

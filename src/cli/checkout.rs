@@ -65,12 +65,6 @@ pub(super) fn render(r: &CheckoutReport) {
     for k in &r.kept {
         eprintln!("kept: {}: {}", k.path, k.reason);
     }
-    if r.kept
-        .iter()
-        .any(|k| k.reason == rvc::workspace::KeptReason::Modified)
-    {
-        eprintln!("hint: `rvc add` the modified files to keep their changes, or use --force to overwrite them");
-    }
     for f in &r.failed {
         eprintln!("error: {}: {}", f.path, f.error);
         if let Some(h) = super::errors::hint(&f.error) {
