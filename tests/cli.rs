@@ -631,6 +631,49 @@ fn lock_timeout_is_reported_with_the_setting_to_change() {
 }
 
 #[test]
+fn settings_are_checked_once_with_the_file_line_or_variable() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "a");
+    let config = ws.read(".rvc/config.toml");
+
+    // An unknown key names its file, its line and the keys that exist.
+    ws.write(
+        ".rvc/config.toml",
+        "# settings\n[core]\nremote = \"x\"\njobz = 4\n",
+    );
+    ws.rvc(&["status"]).assert().code(1).stderr(
+        predicate::str::contains("config.toml:4: unknown key `core.jobz`").and(
+            predicate::str::contains("known: lock_timeout, remote, jobs"),
+        ),
+    );
+    // So does an unknown section.
+    ws.write(".rvc/config.toml", "[cash]\ndir = \"x\"\n");
+    ws.rvc(&["status", "--json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"kind\": \"unknown_config_key\""));
+    // Zero jobs is refused where it is written, not clamped.
+    ws.write(".rvc/config.toml", "[core]\n\njobs = 0\n");
+    ws.rvc(&["status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "config.toml:3: core.jobs must be a whole number from 1 up",
+        ));
+    ws.write(".rvc/config.toml", config);
+
+    // A bad environment value is an error naming the variable, not ignored.
+    ws.rvc(&["add", "a.txt"])
+        .env("RVC_LOCK_TIMEOUT", "soon")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("RVC_LOCK_TIMEOUT=`soon`"));
+    // And so is a bad flag.
+    ws.rvc(&["push", "--jobs", "0"]).assert().code(2);
+    ws.rvc(&["add", "a.txt"]).assert().success();
+}
+
+#[test]
 fn a_file_that_changes_while_read_is_not_stored_wrongly() {
     let ws = Workspace::new();
     ws.write("grow/big.bin", vec![1u8; 32 << 20]);

@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     super::stop_gracefully_on_signals();
     let bar = Bar::new();
     let report = rvc::workspace::add(&repo, cwd, &args.paths, args.force, &bar)?;

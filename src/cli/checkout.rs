@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let opts = CheckoutOptions {
         force: args.force,
         outputs: args.outputs,

@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     match rvc::workspace::diff::comparison(&repo, &args.targets)? {
         Comparison::Runs(a, b) => {
             let d = rvc::run::diff::diff(&repo, &a, &b)?;

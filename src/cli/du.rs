@@ -14,7 +14,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let r = rvc::maintenance::du(&repo)?;
     if args.json {
         print_json(&r);

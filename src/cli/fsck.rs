@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let r = rvc::maintenance::fsck(
         &repo,
         FsckOptions {

@@ -36,7 +36,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let opts = GcOptions {
         dry_run: args.dry_run,
         all_commits: args.all_commits,

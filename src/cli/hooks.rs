@@ -59,7 +59,7 @@ enum Hook {
 }
 
 pub fn install(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let Sub::Install { uninstall, json } = args.command;
     let exe = std::env::current_exe().map_err(|source| rvc::Error::Io {
         op: "find the path of",
@@ -91,7 +91,7 @@ pub fn install(cwd: &Path, args: Args) -> CmdResult {
 }
 
 pub fn run(cwd: &Path, args: HookArgs) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     match args.hook {
         Hook::PreCommit { json } => pre_commit(&repo, json),
         Hook::PrePush { remote, url: _ } => pre_push(&repo, remote),
@@ -146,7 +146,7 @@ fn pre_push(repo: &rvc::Repo, git_remote: Option<String>) -> CmdResult {
         }
     }
     let git_remote = git_remote.or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
-    let report = hooks::pre_push(repo, git_remote.as_deref(), &updates, None, &Bar::new())?;
+    let report = hooks::pre_push(repo, git_remote.as_deref(), &updates, &Bar::new())?;
     for w in &report.warnings {
         eprintln!("rvc pre-push: warning: {w}");
     }

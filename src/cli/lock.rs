@@ -77,7 +77,7 @@ impl RecordArgs {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     super::stop_gracefully_on_signals();
     let mut opts = args.record.options(args.name);
     opts.started = args.started;

@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     match rvc::workspace::ls(&repo, cwd, args.target.as_deref())? {
         Listing::Pointers(tracked) => {
             let mut failed = false;

@@ -27,11 +27,12 @@ mod which;
 mod plots;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use rvc::repository::settings::Overrides;
 use rvc::Error;
 
 pub use errors::{EXIT_CORRUPT, EXIT_FAILURE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE};
@@ -97,6 +98,25 @@ enum Command {
     Hooks(hooks::Args),
     /// Run one git hook's check (what the installed hooks call).
     Hook(hooks::HookArgs),
+}
+
+/// Open the repository around `cwd`, with the environment over its config
+/// files.
+fn open_repo(cwd: &Path) -> rvc::Result<rvc::Repo> {
+    open_repo_with(cwd, Overrides::default())
+}
+
+/// Open the repository around `cwd`, with `flags` and the environment over
+/// its config files. This is the one place the CLI reads rvc's settings
+/// from the environment.
+fn open_repo_with(cwd: &Path, flags: Overrides) -> rvc::Result<rvc::Repo> {
+    let env = Overrides::from_environment(|var| std::env::var(var).ok())?;
+    let overrides = Overrides {
+        lock_timeout: env.lock_timeout,
+        unsigned_payload: env.unsigned_payload,
+        ..flags
+    };
+    rvc::Repo::discover_with(cwd, &overrides)
 }
 
 /// What a subcommand returns: success, or an exit code it has already

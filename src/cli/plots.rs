@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let req = DrawRequest {
         runs: args.runs,
         metrics: args.metrics,

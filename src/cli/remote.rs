@@ -65,7 +65,7 @@ struct AddArgs {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let config = repo.config();
     match args.command {
         Sub::Add(a) => {

@@ -40,7 +40,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let runs = rvc::run::all(&repo)?;
     let ordered = table::order(&runs, args.sort.as_deref(), args.reverse);
     if args.json {

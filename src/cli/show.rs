@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let r = rvc::run::resolve(&repo, &args.run)?;
     let l = &r.lock;
     if args.patch {

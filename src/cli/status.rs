@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     // A path inside a tracked directory gets that directory's status,
     // narrowed to the part named.
     let mut within = Vec::new();

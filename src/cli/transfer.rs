@@ -1,6 +1,7 @@
 //! `rvc push`, `rvc fetch` and `rvc pull`:
 //! `[TARGET...] [-r NAME] [--jobs N] [--all-runs] [--json]`.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use super::output::{bytes, count, plural, print_json, Bar};
 use super::{CmdResult, EXIT_FAILURE};
 use rvc::remote::{self, FetchReport, PushReport, Remote, Scope, TransferOptions};
+use rvc::repository::settings::Overrides;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,9 +19,9 @@ pub struct Args {
     /// The remote (default: the configured default remote).
     #[arg(short = 'r', long = "remote", value_name = "NAME")]
     remote: Option<String>,
-    /// Transfers in flight at once.
+    /// Transfers in flight at once (1 or more).
     #[arg(short = 'j', long, value_name = "N")]
-    jobs: Option<usize>,
+    jobs: Option<NonZeroUsize>,
     /// Also everything every run lockfile references (inputs and outputs).
     #[arg(long)]
     all_runs: bool,
@@ -45,12 +47,16 @@ struct Prepared {
 }
 
 fn prepare(cwd: &Path, args: &Args) -> rvc::Result<Prepared> {
-    let repo = rvc::Repo::discover(cwd)?;
-    let remote = Remote::open(repo.root(), repo.config(), args.remote.as_deref())?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| remote::default_jobs(repo.config(), &remote))
-        .max(1);
+    let repo = super::open_repo_with(
+        cwd,
+        Overrides {
+            jobs: args.jobs,
+            remote: args.remote.clone(),
+            ..Overrides::default()
+        },
+    )?;
+    let remote = Remote::open(&repo)?;
+    let jobs = repo.settings().jobs(remote.jobs);
     Ok(Prepared {
         repo,
         remote,

@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
-    let repo = rvc::Repo::discover(cwd)?;
+    let repo = super::open_repo(cwd)?;
     let runs = rvc::run::all(&repo)?;
     let w = rvc::run::query::which(&repo, &runs, cwd, &args.target)?;
     if args.json {

@@ -66,10 +66,7 @@ pub struct PreCommitReport {
 pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitReport> {
     let git = super::open_git(repo)?;
     let mut report = PreCommitReport::default();
-    let limit = repo
-        .config()
-        .max_file_size
-        .unwrap_or(crate::repository::config::DEFAULT_MAX_FILE_SIZE);
+    let limit = repo.settings().max_file_size;
 
     // 1. Tracked data against its pointers, and pointers against the index.
     let tracked = find_pointers(repo)?;
@@ -223,11 +220,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
     if by_source.is_empty() {
         return;
     }
-    let on_remote: Option<HashSet<ObjectRef>> = match crate::remote::Remote::open(
-        repo.root(),
-        repo.config(),
-        None,
-    ) {
+    let on_remote: Option<HashSet<ObjectRef>> = match crate::remote::Remote::open(repo) {
         Err(Error::Remote(RemoteError::NoRemote { .. })) => None,
         Err(e) => {
             report.problems.push(Problem {
@@ -240,8 +233,9 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
         }
         Ok(remote) => {
             let state = repo.rvc_dir().join("state");
+            let jobs = repo.settings().jobs(remote.jobs);
             let known = crate::remote::runtime()
-                .and_then(|rt| rt.block_on(crate::remote::index::load(&remote, &state, 8)));
+                .and_then(|rt| rt.block_on(crate::remote::index::load(&remote, &state, jobs)));
             match known {
                 Ok(known) => Some(
                     by_source

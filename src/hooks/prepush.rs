@@ -52,7 +52,6 @@ pub fn pre_push(
     repo: &Repo,
     git_remote: Option<&str>,
     updates: &[RefUpdate],
-    jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<PrePushReport> {
     let git = super::open_git(repo)?;
@@ -107,8 +106,8 @@ pub fn pre_push(
     if roots.is_empty() {
         return Ok(report);
     }
-    let remote = Remote::open(repo.root(), repo.config(), None)?;
-    let jobs = jobs.unwrap_or_else(|| remote::default_jobs(repo.config(), &remote));
+    let remote = Remote::open(repo)?;
+    let jobs = repo.settings().jobs(remote.jobs);
     report.push = Some(remote::push(
         repo,
         &remote,

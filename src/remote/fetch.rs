@@ -11,6 +11,7 @@
 //!    present. Nothing unverified or incomplete is stored.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -332,7 +333,7 @@ struct Fetcher<'a> {
     /// The local store.
     local: &'a Store,
     known: &'a RemoteIndex,
-    jobs: usize,
+    jobs: NonZeroUsize,
     report: Mutex<FetchReport>,
     /// What needs each wanted object (for messages).
     needed_by: HashMap<Id, String>,
@@ -389,7 +390,7 @@ impl Fetcher<'_> {
                     };
                     (o, key, r)
                 })
-                .buffer_unordered(self.jobs.max(1))
+                .buffer_unordered(self.jobs.get())
                 .collect()
                 .await;
             let mut out = Vec::new();
@@ -448,8 +449,9 @@ impl Fetcher<'_> {
             }
         }
         progress.start("Fetching", chunks.len() as u64, 0);
-        let (tx, rx) =
-            tokio::sync::mpsc::channel::<(Id, bool, bytes::Bytes, String)>(self.jobs.max(2) * 2);
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Id, bool, bytes::Bytes, String)>(
+            self.jobs.get().max(2) * 2,
+        );
         let rx = Mutex::new(rx);
         let store = self.remote.store();
         std::thread::scope(|s| -> Result<()> {
@@ -492,7 +494,7 @@ impl Fetcher<'_> {
             rt.block_on(async {
                 let tx = &tx;
                 futures::stream::iter(requests)
-                    .for_each_concurrent(self.jobs.max(1), |req| async move {
+                    .for_each_concurrent(self.jobs.get(), |req| async move {
                         match req {
                             Request::Loose(id) => {
                                 let key = self.remote.object_key(ObjectRef {

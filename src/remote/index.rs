@@ -20,6 +20,7 @@
 //! [`COMPACT_AT`] indexes pile up, a push merges them into one.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use futures::{StreamExt, TryStreamExt};
@@ -139,7 +140,7 @@ fn cache_dir(state: &Path, remote: &Remote) -> PathBuf {
 }
 
 /// Read the remote's indexes: list `index/`, download those not cached.
-pub async fn load(remote: &Remote, state: &Path, jobs: usize) -> Result<RemoteIndex> {
+pub async fn load(remote: &Remote, state: &Path, jobs: NonZeroUsize) -> Result<RemoteIndex> {
     let dir = cache_dir(state, remote);
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         op: "create directory",
@@ -174,7 +175,7 @@ pub async fn load(remote: &Remote, state: &Path, jobs: usize) -> Result<RemoteIn
                 (name, data)
             }
         })
-        .buffer_unordered(jobs.max(1))
+        .buffer_unordered(jobs.get())
         .collect()
         .await;
     for (name, data) in results {

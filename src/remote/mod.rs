@@ -33,6 +33,7 @@ pub use pull::{pull, PullReport};
 pub use push::{push, PushReport};
 pub use targets::{checkout_targets, roots_for, Scope};
 
+use std::num::NonZeroUsize;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,8 @@ use object_store::{ObjectStore, ObjectStoreScheme};
 use crate::error::{Error, Failure, RemoteError, Result};
 use crate::format::id::Id;
 use crate::repository::config::{Config, RemoteSettings};
+use crate::repository::settings::Settings;
+use crate::repository::Repo;
 use crate::store::{Area, ObjectRef};
 
 /// The marker object at the top of every rvc remote.
@@ -69,7 +72,7 @@ impl Endpoint {
         Endpoint {
             remote: remote.name.clone(),
             url: remote.url.clone(),
-            jobs: opts.jobs,
+            jobs: opts.jobs.get(),
         }
     }
 }
@@ -78,19 +81,7 @@ impl Endpoint {
 #[derive(Clone, Copy, Debug)]
 pub struct TransferOptions {
     /// Transfers in flight at once.
-    pub jobs: usize,
-}
-
-/// The default number of transfers in flight for `remote`: its own
-/// `[remote.NAME] jobs`, else `[core] jobs`, else enough to hide the
-/// latency of object storage, which is per request and per stream, not per
-/// byte (a 1 GiB pull from the loopback test server took 10.3 s with 8 and
-/// 7.8 s with 32; see docs/benchmarks.md).
-pub fn default_jobs(config: &Config, remote: &Remote) -> usize {
-    remote.jobs.or(config.jobs).unwrap_or_else(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        (cores * 8).clamp(16, 32)
-    })
+    pub jobs: NonZeroUsize,
 }
 
 /// An opened remote.
@@ -100,23 +91,31 @@ pub struct Remote {
     /// The URL, as configured (no credentials are ever part of it).
     pub url: String,
     /// Transfers in flight, when `[remote.NAME] jobs` sets it.
-    pub jobs: Option<usize>,
+    pub jobs: Option<NonZeroUsize>,
     store: Arc<dyn ObjectStore>,
     prefix: Path,
 }
 
 impl Remote {
-    /// Open the remote `name`, or the default one.
-    pub fn open(root: &FsPath, config: &Config, name: Option<&str>) -> Result<Remote> {
-        let name = match name {
+    /// Open the remote the repository's settings choose: `--remote`, else
+    /// `[core] remote`, else the only one configured.
+    pub fn open(repo: &Repo) -> Result<Remote> {
+        Remote::open_in(repo.root(), repo.config(), repo.settings(), None)
+    }
+
+    /// Open the remote `name`, or the one `settings` choose, from `config`.
+    pub(crate) fn open_in(
+        root: &FsPath,
+        config: &Config,
+        resolved: &Settings,
+        name: Option<&str>,
+    ) -> Result<Remote> {
+        let name = match name.or(resolved.remote.as_deref()) {
             Some(n) => n.to_string(),
-            None => match (&config.default_remote, config.remotes.len()) {
-                (Some(d), _) => d.clone(),
-                (None, 1) => config.remotes.keys().next().expect("one").clone(),
-                (None, 0) => {
-                    return Err(Error::Remote(RemoteError::NoRemote { configured: vec![] }))
-                }
-                (None, _) => {
+            None => match config.remotes.len() {
+                1 => config.remotes.keys().next().expect("one").clone(),
+                0 => return Err(Error::Remote(RemoteError::NoRemote { configured: vec![] })),
+                _ => {
                     return Err(Error::Remote(RemoteError::NoRemote {
                         configured: config.remotes.keys().cloned().collect(),
                     }))
@@ -135,11 +134,11 @@ impl Remote {
                 message: "it has no `url`".into(),
             }));
         };
-        let (store, prefix) = connect(root, &name, &url_text, settings)?;
+        let (store, prefix) = connect(root, &name, &url_text, settings, resolved.unsigned_payload)?;
         let jobs = match settings.options.get("jobs") {
             None => None,
-            Some(v) => match v.parse::<usize>() {
-                Ok(j) if j >= 1 => Some(j),
+            Some(v) => match v.parse::<NonZeroUsize>() {
+                Ok(j) => Some(j),
                 _ => {
                     return Err(Error::Remote(RemoteError::BadSettings {
                         name,
@@ -206,6 +205,7 @@ fn connect(
     name: &str,
     url: &str,
     settings: &RemoteSettings,
+    unsigned_payload: Option<bool>,
 ) -> Result<(Arc<dyn ObjectStore>, Path)> {
     let bad = |message: String| {
         Error::Remote(RemoteError::BadSettings {
@@ -236,7 +236,7 @@ fn connect(
             // Friendlier spellings of object_store's keys.
             "path_style" => options.push((
                 "virtual_hosted_style_request".into(),
-                (!parse_bool(v)
+                (!crate::repository::config::parse_bool(v)
                     .ok_or_else(|| bad(format!("path_style must be true or false, not `{v}`")))?)
                 .to_string(),
             )),
@@ -285,13 +285,11 @@ fn connect(
         ObjectStoreScheme::AmazonS3 => {
             let mut b = object_store::aws::AmazonS3Builder::from_env();
             // Bodies go unsigned unless asked otherwise (`unsigned_payload =
-            // false`, or AWS_UNSIGNED_PAYLOAD): the request is still signed,
-            // and every object is checked against its BLAKE3 id when it is
-            // fetched, so hashing each body with SHA-256 on both ends buys
-            // nothing and costs CPU on every byte.
-            if std::env::var_os("AWS_UNSIGNED_PAYLOAD").is_none() {
-                b = b.with_unsigned_payload(true);
-            }
+            // false`, or AWS_UNSIGNED_PAYLOAD=false): the request is still
+            // signed, and every object is checked against its BLAKE3 id when
+            // it is fetched, so hashing each body with SHA-256 on both ends
+            // buys nothing and costs CPU on every byte.
+            b = b.with_unsigned_payload(unsigned_payload.unwrap_or(true));
             configure!(b, object_store::aws::AmazonS3ConfigKey)
         }
         ObjectStoreScheme::GoogleCloudStorage => configure!(
@@ -332,14 +330,6 @@ fn scheme_name(s: &ObjectStoreScheme) -> &'static str {
         ObjectStoreScheme::MicrosoftAzure => "az",
         ObjectStoreScheme::Http => "http",
         _ => "local",
-    }
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Some(true),
-        "false" | "0" | "no" => Some(false),
-        _ => None,
     }
 }
 

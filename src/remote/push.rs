@@ -15,6 +15,7 @@
 //! local-path backend writes to a temporary file and renames it.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -320,7 +321,7 @@ fn plan(store: &Store, wanted: &[ObjectRef]) -> Result<(Vec<Unit>, Vec<Unit>)> {
 struct Uploads<'a> {
     remote: &'a Remote,
     state: &'a std::path::Path,
-    jobs: usize,
+    jobs: NonZeroUsize,
     progress: &'a dyn Progress,
     report: &'a mut PushReport,
     /// Uploaded but not yet listed in an index.
@@ -345,7 +346,7 @@ impl Uploads<'_> {
                     (u, r)
                 }
             })
-            .buffer_unordered(self.jobs.max(1));
+            .buffer_unordered(self.jobs.get());
         while let Some((unit, r)) = results.next().await {
             self.progress.advance(unit.objects(), unit.size());
             match r {

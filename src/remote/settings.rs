@@ -7,6 +7,7 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::error::{ConfigError, Error, OptionProblem, RemoteError, Result};
 use crate::repository::config::{is_secret_key, Config};
+use crate::repository::settings::{Overrides, Settings};
 
 /// A remote to add.
 #[derive(Clone, Debug, Default)]
@@ -115,7 +116,8 @@ pub fn add(root: &Path, config: &Config, new: &NewRemote) -> Result<PathBuf> {
     settings.options = new.options.iter().cloned().collect();
     let is_local_path = super::parse_url(root, &new.url).is_ok_and(|u| u.scheme() == "file");
     if !is_local_path {
-        super::Remote::open(root, &trial, Some(&new.name))?;
+        let resolved = Settings::resolve(root, &trial, &Overrides::default());
+        super::Remote::open_in(root, &trial, &resolved, Some(&new.name))?;
     }
     if new.force {
         remove_from(&rvc.join("config.toml"), &new.name)?;

@@ -2,6 +2,7 @@
 //! `.rvc/config.local.toml` (machine-local, ignored by git). Local values win.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub struct Config {
     /// The remote used when none is named (`[core] remote`).
     pub default_remote: Option<String>,
     /// How many transfers run at once (`[core] jobs`).
-    pub jobs: Option<usize>,
+    pub jobs: Option<NonZeroUsize>,
     /// The largest file the pre-commit hook lets into git untracked by
     /// rvc (`[hooks] max_file_size`), in bytes.
     pub max_file_size: Option<u64>,
@@ -198,12 +199,12 @@ impl Config {
                     })
                 }
             };
+            let file = Source::parse(&path, &text)?;
+            file.check_keys()?;
             let raw: RawFile = toml::from_str(&text).map_err(|e| {
                 Error::Config(ConfigError::Invalid {
                     path: path.clone(),
-                    line: e
-                        .span()
-                        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+                    line: e.span().map(|s| line_at(&text, s.start)),
                     message: e.message().trim().replace('\n', "; "),
                 })
             })?;
@@ -225,7 +226,12 @@ impl Config {
                 cfg.default_remote = Some(r);
             }
             if let Some(j) = raw.core.jobs {
-                cfg.jobs = Some(j.max(1));
+                cfg.jobs = Some(NonZeroUsize::new(j).ok_or_else(|| {
+                    file.invalid(
+                        &["core", "jobs"],
+                        "core.jobs must be a whole number from 1 up, not 0".into(),
+                    )
+                })?);
             }
             if let Some(v) = raw.hooks.max_file_size {
                 let size = match &v {
@@ -233,38 +239,28 @@ impl Config {
                     toml::Value::String(s) => parse_size(s),
                     _ => None,
                 };
-                cfg.max_file_size = Some(size.ok_or_else(|| Error::Config(ConfigError::Invalid {
-                    path: path.clone(),
-                    line: text
-                        .lines()
-                        .position(|l| l.trim_start().starts_with("max_file_size"))
-                        .map(|i| i + 1),
-                    message: format!(
-                        "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
-                    ),
-                }))?);
+                cfg.max_file_size = Some(size.ok_or_else(|| {
+                    file.invalid(
+                        &["hooks", "max_file_size"],
+                        format!(
+                            "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
+                        ),
+                    )
+                })?);
             }
             let local = name == "config.local.toml";
             for (remote, table) in raw.remote {
                 let settings = cfg.remotes.entry(remote.clone()).or_default();
                 for (key, value) in table {
-                    let bad = |message: String| {
-                        Error::Config(ConfigError::Invalid {
-                            path: path.clone(),
-                            line: line_of(&text, &remote, &key),
-                            message,
-                        })
-                    };
+                    let bad = |message: String| file.invalid(&["remote", &remote, &key], message);
                     let value = match value {
                         toml::Value::String(s) => s,
                         toml::Value::Boolean(b) => b.to_string(),
                         toml::Value::Integer(i) => i.to_string(),
-                        other => {
-                            return Err(bad(format!(
+                        other => return Err(bad(format!(
                             "remote.{remote}.{key} must be a string, boolean or integer, not {}",
                             other.type_str()
-                        )))
-                        }
+                        ))),
                     };
                     if !local && is_secret_key(&key) {
                         return Err(bad(format!(
@@ -289,20 +285,102 @@ impl Config {
     }
 }
 
-/// The line of `key` inside `[remote.NAME]` in `text`, for error messages.
-fn line_of(text: &str, remote: &str, key: &str) -> Option<usize> {
-    let mut inside = false;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            let header: String = t
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '"')
-                .collect();
-            inside = header == format!("[remote.{remote}]");
-        } else if inside && t.split('=').next().map(|k| k.trim().trim_matches('"')) == Some(key) {
-            return Some(i + 1);
-        }
+/// The keys each section may hold. `[remote.NAME]` tables are checked when
+/// the remote is opened, against the options of its kind of store.
+const SECTIONS: &[(&str, &[&str])] = &[
+    ("core", &["lock_timeout", "remote", "jobs"]),
+    ("cache", &["dir"]),
+    ("run", &["inputs", "outputs", "params", "metrics"]),
+    ("hooks", &["max_file_size"]),
+    ("remote", &[]),
+];
+
+/// One config file, parsed with its spans, for errors that name the line.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+    doc: toml_edit::Document<&'a str>,
+}
+
+impl<'a> Source<'a> {
+    fn parse(path: &'a Path, text: &'a str) -> Result<Source<'a>> {
+        let doc = toml_edit::Document::parse(text).map_err(|e| {
+            Error::Config(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: e.span().map(|s| line_at(text, s.start)),
+                message: e.message().trim().replace('\n', "; "),
+            })
+        })?;
+        Ok(Source { path, text, doc })
     }
-    None
+
+    /// Refuse a section or key rvc does not know, naming its line and the
+    /// keys it could have meant.
+    fn check_keys(&self) -> Result<()> {
+        for (section, item) in self.doc.as_table().iter() {
+            let Some((_, known)) = SECTIONS.iter().find(|(name, _)| *name == section) else {
+                return Err(self.unknown(&[section], SECTIONS.iter().map(|(n, _)| *n)));
+            };
+            if section == "remote" {
+                continue;
+            }
+            let Some(table) = item.as_table_like() else {
+                return Err(self.invalid(
+                    &[section],
+                    format!("`{section}` must be a table, e.g. `[{section}]`"),
+                ));
+            };
+            for (key, _) in table.iter() {
+                if !known.contains(&key) {
+                    return Err(self.unknown(&[section, key], known.iter().copied()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The line of the key at `keys` (a path of table names), if present.
+    fn line(&self, keys: &[&str]) -> Option<usize> {
+        let mut table = self.doc.as_table() as &dyn toml_edit::TableLike;
+        let mut span = None;
+        for (i, k) in keys.iter().enumerate() {
+            let (key, item) = table.get_key_value(k)?;
+            span = key.span().or_else(|| item.span());
+            if i + 1 < keys.len() {
+                table = item.as_table_like()?;
+            }
+        }
+        span.map(|s| line_at(self.text, s.start))
+    }
+
+    fn invalid(&self, keys: &[&str], message: String) -> Error {
+        Error::Config(ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: self.line(keys),
+            message,
+        })
+    }
+
+    fn unknown<'k>(&self, keys: &[&str], known: impl Iterator<Item = &'k str>) -> Error {
+        Error::Config(ConfigError::UnknownKey {
+            path: self.path.to_path_buf(),
+            line: self.line(keys),
+            key: keys.join("."),
+            known: known.map(str::to_string).collect(),
+        })
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// `true`/`yes`/`1` or `false`/`no`/`0`, in any case.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
 }

@@ -11,10 +11,12 @@ use crate::io::atomic::write_atomic;
 use crate::repository::statcache::StatCache;
 use crate::store::Store;
 use config::Config;
+use settings::{Overrides, Settings};
 
 pub mod config;
 pub mod filelock;
 pub mod roots;
+pub mod settings;
 pub mod statcache;
 
 /// Name of rvc's directory at the repository root.
@@ -33,6 +35,7 @@ pub struct InitReport {
 pub struct Repo {
     root: PathBuf,
     config: Config,
+    settings: Settings,
     store: Store,
 }
 
@@ -77,6 +80,11 @@ impl Repo {
     /// Find the repository containing `start` by walking up to the nearest
     /// directory with a `.rvc/` in it.
     pub fn discover(start: &Path) -> Result<Repo> {
+        Repo::discover_with(start, &Overrides::default())
+    }
+
+    /// [`Repo::discover`], with flags and environment over the config.
+    pub fn discover_with(start: &Path, overrides: &Overrides) -> Result<Repo> {
         let start = fs::canonicalize(start).at("open", start)?;
         let root = start
             .ancestors()
@@ -87,22 +95,25 @@ impl Repo {
                 })
             })?
             .to_path_buf();
-        Repo::open(&root)
+        Repo::open_with(&root, overrides)
     }
 
     /// Open the repository whose root is `root`.
     pub fn open(root: &Path) -> Result<Repo> {
+        Repo::open_with(root, &Overrides::default())
+    }
+
+    /// [`Repo::open`], with flags and environment over the config.
+    pub fn open_with(root: &Path, overrides: &Overrides) -> Result<Repo> {
         let config = Config::load(&root.join(RVC_DIR))?;
-        let cache = config
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| root.join(RVC_DIR).join("cache"));
-        let store = Store::open(&cache)?;
+        let settings = Settings::resolve(root, &config, overrides);
+        let store = Store::open(&settings.cache_dir)?;
         let state = root.join(RVC_DIR).join("state");
         fs::create_dir_all(&state).at("create directory", &state)?;
         Ok(Repo {
             root: root.to_path_buf(),
             config,
+            settings,
             store,
         })
     }
@@ -117,6 +128,11 @@ impl Repo {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The settings this command runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn rvc_dir(&self) -> PathBuf {
@@ -209,15 +225,9 @@ impl Repo {
         self.root.join(rel)
     }
 
-    /// How long to wait for a lock: `RVC_LOCK_TIMEOUT` (seconds), else
-    /// `lock_timeout` under `[core]`, else 60 s.
+    /// How long to wait for a lock.
     pub fn lock_timeout(&self) -> Duration {
-        std::env::var("RVC_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs)
-            .or(self.config.lock_timeout)
-            .unwrap_or(config::DEFAULT_LOCK_TIMEOUT)
+        self.settings.lock_timeout
     }
 
     /// Take the repository lock: exclusive for commands that write the
