@@ -452,6 +452,29 @@ fn adding_inside_a_tracked_directory_is_refused() {
 }
 
 #[test]
+fn adding_a_directory_that_holds_a_tracked_path_is_refused() {
+    let ws = Workspace::new();
+    ws.write("data/sub/x.txt", "x");
+    ws.write("data/top.txt", "top");
+    // A file that merely ends in .rvc is data, not a pointer.
+    ws.write("data/notes.rvc", "not a pointer\n");
+    ws.rvc(&["add", "data/sub"]).assert().success();
+    ws.rvc(&["add", "data"]).assert().code(1).stderr(
+        predicate::str::contains("data contains tracked data: data/sub.rvc tracks data/sub").and(
+            predicate::str::contains("hint: one path is tracked by one pointer"),
+        ),
+    );
+    let out = ws.rvc(&["add", "data", "--json"]).assert().code(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["error"]["kind"], "contains_tracked", "{json}");
+    assert!(!ws.path("data.rvc").exists(), "no pointer is written");
+    // Once the inner pointer is gone, the whole directory can be tracked.
+    std::fs::remove_file(ws.path("data/sub.rvc")).unwrap();
+    ws.rvc(&["add", "data"]).assert().success();
+    ws.rvc(&["status"]).assert().success();
+}
+
+#[test]
 fn unreadable_file_is_an_error_naming_it() {
     let ws = Workspace::new();
     ws.write("data/ok.txt", "ok");

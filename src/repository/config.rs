@@ -257,10 +257,12 @@ impl Config {
                         toml::Value::String(s) => s,
                         toml::Value::Boolean(b) => b.to_string(),
                         toml::Value::Integer(i) => i.to_string(),
-                        other => return Err(bad(format!(
+                        other => {
+                            return Err(bad(format!(
                             "remote.{remote}.{key} must be a string, boolean or integer, not {}",
                             other.type_str()
-                        ))),
+                        )))
+                        }
                     };
                     if !local && is_secret_key(&key) {
                         return Err(bad(format!(

@@ -198,6 +198,26 @@ fn resolve(repo: &Repo, cwd: &Path, p: &Path) -> Result<String> {
     Ok(rel)
 }
 
+/// A directory that holds a pointer file cannot be tracked as one: its
+/// tree would hold the pointer, and the data under it would be tracked
+/// twice. Files that end in `.rvc` but are not pointers are plain data.
+fn refuse_tracked_inside(rel: &str, files: &[FileEntry]) -> Result<()> {
+    for f in files {
+        let Some(stem) = f.rel.strip_suffix(pointer::SUFFIX) else {
+            continue;
+        };
+        if stem.is_empty() || stem.ends_with('/') || Pointer::load(&f.abs).is_err() {
+            continue;
+        }
+        return Err(Error::Path(PathError::ContainsTracked {
+            path: PathBuf::from(rel),
+            inner: PathBuf::from(format!("{rel}/{stem}")),
+            pointer: PathBuf::from(format!("{rel}/{}", f.rel)),
+        }));
+    }
+    Ok(())
+}
+
 /// Hash the repository-relative path `rel` (through the stat cache) and
 /// stage its content in `batch`. Returns the pointer it gets and how many
 /// files had to be read. Nothing is visible until the batch commits.
@@ -212,6 +232,9 @@ pub(crate) fn store_path(
     let abs = repo.abs(rel);
     let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
         .ok_or(Error::Path(PathError::NotFound { path: abs.clone() }))?;
+    if is_dir {
+        refuse_tracked_inside(rel, &files)?;
+    }
     let bytes = files.iter().map(|f| f.stamp.size).sum();
     progress.start("storing", files.len() as u64, bytes);
     let total = files.len() as u64;
