@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use super::output::{plural, print_json, Bar};
 use super::{CmdResult, EXIT_FAILURE};
-use rvc::hooks::{self, Action};
+use rvc::hooks::{self, Action, Problem, ProblemKind};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -103,10 +103,31 @@ pub fn run(cwd: &Path, args: HookArgs) -> CmdResult {
     }
 }
 
+/// The commands that fix a problem the pre-commit check found.
+fn fix(p: &Problem) -> String {
+    let path = &p.path;
+    match p.kind {
+        ProblemKind::PointerNotStaged => format!("git add {path}"),
+        ProblemKind::DataChanged => format!("rvc add {path} && git add {path}.rvc"),
+        ProblemKind::LargeFile => {
+            format!("git rm --cached {path} && rvc add {path} && git add {path}.rvc")
+        }
+        ProblemKind::Invalid => format!(
+            "restore {path} (`git checkout -- {path}`) or re-create it (`rvc add` for a pointer, `rvc lock` for a run), then `git add {path}`"
+        ),
+        ProblemKind::ObjectsMissing => format!(
+            "re-create the data and `rvc add` it, or `rvc fetch` it, or unstage the pointer (`git restore --staged {path}`)"
+        ),
+        ProblemKind::RemoteUnavailable => {
+            "check the remote (`rvc remote list`) and the connection, or fetch the data (`rvc fetch`), then commit again".into()
+        }
+    }
+}
+
 fn pre_commit(repo: &rvc::Repo, json: bool) -> CmdResult {
     let report = hooks::pre_commit(repo, &Bar::new())?;
     if json {
-        print_json(&report);
+        print_json(&super::json::PreCommit::of(&report, fix));
     } else if !report.problems.is_empty() {
         eprintln!(
             "rvc pre-commit: the commit is stopped ({}):",
@@ -114,7 +135,7 @@ fn pre_commit(repo: &rvc::Repo, json: bool) -> CmdResult {
         );
         for p in &report.problems {
             eprintln!("  {}", p.message);
-            eprintln!("    fix: {}", p.fix);
+            eprintln!("    fix: {}", fix(p));
         }
         eprintln!("(to commit anyway: git commit --no-verify)");
     }

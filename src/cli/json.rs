@@ -9,6 +9,7 @@ use serde::Serialize;
 use rvc::format::id::Id;
 use rvc::format::lockfile::{Artifact, Lockfile, Status};
 use rvc::format::pointer::{Pointer, PointerKind};
+use rvc::hooks::{PreCommitReport, Problem};
 use rvc::remote::{FetchReport, PushReport};
 use rvc::run::record::LockReport;
 use rvc::run::Run;
@@ -193,4 +194,37 @@ pub struct Pull<'a> {
     pub fetch: &'a FetchReport,
     pub checkout: &'a CheckoutReport,
     pub seconds: f64,
+}
+
+/// `rvc hook pre-commit --json`: the library's report, each problem with
+/// the command that fixes it.
+#[derive(Serialize)]
+pub struct PreCommit<'a> {
+    pub staged: usize,
+    pub pointers: usize,
+    pub problems: Vec<PreCommitProblem<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct PreCommitProblem<'a> {
+    #[serde(flatten)]
+    pub problem: &'a Problem,
+    pub fix: String,
+}
+
+impl<'a> PreCommit<'a> {
+    pub fn of(r: &'a PreCommitReport, fix: impl Fn(&Problem) -> String) -> PreCommit<'a> {
+        PreCommit {
+            staged: r.staged,
+            pointers: r.pointers,
+            problems: r
+                .problems
+                .iter()
+                .map(|problem| PreCommitProblem {
+                    problem,
+                    fix: fix(problem),
+                })
+                .collect(),
+        }
+    }
 }

@@ -45,11 +45,14 @@ pub enum ProblemKind {
 pub struct Problem {
     pub kind: ProblemKind,
     /// The path concerned (relative to the git work tree for staged files,
-    /// to the rvc repository otherwise).
+    /// to the rvc repository otherwise): the tracked path for
+    /// `DataChanged` (its pointer is `PATH.rvc`), the pointer or lockfile
+    /// for `PointerNotStaged`, `Invalid` and `ObjectsMissing`, the file for
+    /// `LargeFile`, the config file or the remote's URL for
+    /// `RemoteUnavailable`. The CLI turns kind and path into the command
+    /// that fixes it.
     pub path: String,
     pub message: String,
-    /// The command that fixes it.
-    pub fix: String,
 }
 
 /// The outcome of the check.
@@ -91,7 +94,6 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                     "{} was updated, but the update is not staged",
                     t.pointer_file
                 ),
-                fix: format!("git add {}", t.pointer_file),
             });
         }
     }
@@ -105,7 +107,6 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                     "{} changed since {} was written",
                     item.path, item.pointer_file
                 ),
-                fix: format!("rvc add {} && git add {}", item.path, item.pointer_file),
             }),
             Ok(_) => {}
             Err(e) => unreadable.push((
@@ -114,10 +115,6 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                     kind: ProblemKind::Invalid,
                     path: item.pointer_file.clone(),
                     message: e.to_string(),
-                    fix: format!(
-                        "git checkout -- {} (or re-create it with `rvc add {}`)",
-                        item.pointer_file, item.path
-                    ),
                 },
             )),
         }
@@ -168,7 +165,6 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                         path.clone()
                     },
                     message: e.to_string(),
-                    fix: format!("fix or re-create {path}, then `git add {path}`"),
                 }),
             }
             continue;
@@ -186,7 +182,6 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                     human(size),
                     human(limit)
                 ),
-                fix: format!("git rm --cached {path} && rvc add {path} && git add {path}.rvc"),
             });
         }
     }
@@ -227,7 +222,6 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
                 kind: ProblemKind::RemoteUnavailable,
                 path: ".rvc/config.toml".into(),
                 message: format!("cannot check the default remote: {e}"),
-                fix: "fix the remote (`rvc remote list`), or fetch the data (`rvc fetch`)".into(),
             });
             return;
         }
@@ -251,7 +245,6 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
                             message: format!(
                                 "some staged content is not in the local store, and the remote cannot be asked: {e}"
                             ),
-                            fix: "check the connection and run the commit again".into(),
                         });
                     return;
                 }
@@ -272,13 +265,18 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
             path: path.to_string(),
             message: format!(
                 "{source} names {} that {} neither in the local store nor on {} (first: {})",
-                if nowhere.len() == 1 { "1 object".to_string() } else { format!("{} objects", nowhere.len()) },
+                if nowhere.len() == 1 {
+                    "1 object".to_string()
+                } else {
+                    format!("{} objects", nowhere.len())
+                },
                 if nowhere.len() == 1 { "is" } else { "are" },
-                if on_remote.is_some() { "the default remote" } else { "any remote (none is configured)" },
+                if on_remote.is_some() {
+                    "the default remote"
+                } else {
+                    "any remote (none is configured)"
+                },
                 crate::remote::object_rel(nowhere[0].area, &nowhere[0].id)
-            ),
-            fix: format!(
-                "re-create the data and `rvc add` it, or `rvc fetch` it, or unstage the pointer (`git restore --staged {path}`)"
             ),
         });
     }
