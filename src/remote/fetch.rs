@@ -556,3 +556,208 @@ impl Fetcher<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::io::progress::Silent;
+    use crate::remote::{push, roots_for, Scope};
+    use crate::workspace::add;
+
+    /// A repository whose config names a local-path remote `origin`.
+    fn repo_with_remote(dir: &Path, remote: &Path) -> Repo {
+        fs::create_dir_all(dir).unwrap();
+        Repo::init(dir).unwrap();
+        fs::write(
+            dir.join(".rvc/config.toml"),
+            format!("[remote.origin]\nurl = \"{}\"\n", remote.display()),
+        )
+        .unwrap();
+        Repo::open(&fs::canonicalize(dir).unwrap()).unwrap()
+    }
+
+    fn opts() -> TransferOptions {
+        TransferOptions {
+            jobs: NonZeroUsize::new(4).unwrap(),
+        }
+    }
+
+    struct Pair {
+        _tmp: tempfile::TempDir,
+        remote_dir: PathBuf,
+        /// The repository that pushed.
+        from: Repo,
+        /// A second repository with the same pointers and an empty store.
+        to: Repo,
+    }
+
+    /// Track `data/` (small files, packed) and `big.bin` (a large file:
+    /// a manifest and loose chunks) in one repository, push them, and copy
+    /// the pointers to a second one.
+    fn pushed() -> Pair {
+        let tmp = tempfile::tempdir().unwrap();
+        let remote_dir = tmp.path().join("remote");
+        fs::create_dir_all(&remote_dir).unwrap();
+        let from = repo_with_remote(&tmp.path().join("a"), &remote_dir);
+        let root = from.root().to_path_buf();
+        fs::create_dir_all(root.join("data/sub")).unwrap();
+        fs::write(root.join("data/x.txt"), "x\n").unwrap();
+        fs::write(root.join("data/sub/y.txt"), "y\n").unwrap();
+        // Bytes that do not compress, so the file is cut into chunks.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let big: Vec<u8> = (0..(6 << 20))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        fs::write(root.join("big.bin"), &big).unwrap();
+        let paths = [PathBuf::from("data"), PathBuf::from("big.bin")];
+        add(&from, &root, &paths, false, &Silent).unwrap();
+        let remote = Remote::open(&from).unwrap();
+        let roots = roots_for(&from, &root, &Scope::default()).unwrap();
+        let pushed = push(&from, &remote, &roots, opts(), &Silent).unwrap();
+        assert!(pushed.is_clean());
+
+        let to = repo_with_remote(&tmp.path().join("b"), &remote_dir);
+        for p in ["data.rvc", "big.bin.rvc"] {
+            fs::copy(root.join(p), to.root().join(p)).unwrap();
+        }
+        Pair {
+            _tmp: tmp,
+            remote_dir,
+            from,
+            to,
+        }
+    }
+
+    fn fetch_all(repo: &Repo) -> FetchReport {
+        let remote = Remote::open(repo).unwrap();
+        let roots = roots_for(repo, repo.root(), &Scope::default()).unwrap();
+        fetch(repo, &remote, &roots, opts(), &Silent).unwrap()
+    }
+
+    fn remote_file(p: &Pair, area: &str, id: &Id) -> PathBuf {
+        let hex = id.to_hex();
+        p.remote_dir.join(area).join(&hex[..2]).join(&hex[2..])
+    }
+
+    fn tree_id(repo: &Repo) -> Id {
+        crate::format::pointer::Pointer::load(&repo.abs("data.rvc"))
+            .unwrap()
+            .id
+    }
+
+    fn big_id(repo: &Repo) -> Id {
+        crate::format::pointer::Pointer::load(&repo.abs("big.bin.rvc"))
+            .unwrap()
+            .id
+    }
+
+    #[test]
+    fn a_fetch_brings_what_the_pointers_need_once() {
+        let p = pushed();
+        let r = fetch_all(&p.to);
+        assert!(r.is_clean(), "{r:?}");
+        assert!(r.objects > 0 && r.bytes > 0);
+        let store = p.to.store();
+        let tree = store.get_tree(&tree_id(&p.to)).unwrap();
+        assert!(tree.entries().iter().all(|e| store.contains(&e.id)));
+        assert!(store.contains(&big_id(&p.to)));
+        // Everything is local now: the second fetch downloads no object.
+        let again = fetch_all(&p.to);
+        assert!(again.is_clean());
+        assert_eq!(again.objects, 0);
+        assert!(again.already_local > 0);
+    }
+
+    #[test]
+    fn a_tree_swapped_for_another_valid_object_is_refused() {
+        let p = pushed();
+        let data = tree_id(&p.from);
+        // Another real tree listing: one with a single entry.
+        let other = Tree::from_entries(vec![
+            p.from.store().get_tree(&data).unwrap().entries()[0].clone()
+        ])
+        .unwrap()
+        .encode();
+        fs::write(remote_file(&p, "trees", &data), other).unwrap();
+        let r = fetch_all(&p.to);
+        assert_eq!(r.corrupt.len(), 1, "{r:?}");
+        assert!(r.corrupt[0].object.starts_with("trees/"));
+        assert!(!p.to.store().contains_tree(&data));
+    }
+
+    #[test]
+    fn a_truncated_or_extended_manifest_is_refused() {
+        for change in ["truncate", "append"] {
+            let p = pushed();
+            let id = big_id(&p.from);
+            let path = remote_file(&p, "manifests", &id);
+            let mut bytes = fs::read(&path).unwrap();
+            if change == "truncate" {
+                bytes.truncate(bytes.len() / 2);
+            } else {
+                bytes.extend_from_slice(b"trailing");
+            }
+            fs::write(&path, bytes).unwrap();
+            let r = fetch_all(&p.to);
+            assert!(!r.is_clean(), "{change}: {r:?}");
+            assert!(
+                r.corrupt.iter().any(|c| c.object.starts_with("manifests/")),
+                "{change}: {r:?}"
+            );
+            assert!(!p.to.store().contains(&id), "{change}");
+        }
+    }
+
+    #[test]
+    fn a_chunk_gone_from_the_remote_is_reported_and_the_file_not_stored() {
+        let p = pushed();
+        let id = big_id(&p.from);
+        let manifest = p.from.store().manifest(&id).unwrap().expect("a manifest");
+        let chunk = manifest.pieces[0].id;
+        let path = remote_file(&p, "chunks", &chunk);
+        assert!(
+            path.is_file(),
+            "a large file's chunks are loose on the remote"
+        );
+        fs::remove_file(&path).unwrap();
+        let r = fetch_all(&p.to);
+        assert!(!r.is_clean(), "{r:?}");
+        assert!(
+            !p.to.store().contains(&id),
+            "no file without all its chunks"
+        );
+        // The small files are unaffected.
+        let store = p.to.store();
+        let tree = store.get_tree(&tree_id(&p.to)).unwrap();
+        assert!(tree.entries().iter().all(|e| store.contains(&e.id)));
+    }
+
+    #[test]
+    fn check_tree_takes_only_the_listing_its_id_names() {
+        let a = Tree::from_entries(vec![tree::Entry {
+            path: "a".into(),
+            kind: tree::Kind::File,
+            size: 1,
+            id: Id::from(blake3::hash(b"a")),
+        }])
+        .unwrap();
+        let bytes = a.encode();
+        let id = a.id();
+        assert_eq!(check_tree(&id, &bytes).unwrap().entries(), a.entries());
+        let mut longer = bytes.clone();
+        longer.push(b'\n');
+        assert!(check_tree(&id, &longer).unwrap_err().is_corruption());
+        assert!(check_tree(&id, &bytes[..bytes.len() - 1])
+            .unwrap_err()
+            .is_corruption());
+        assert!(check_tree(&id, b"").unwrap_err().is_corruption());
+    }
+}

@@ -660,3 +660,226 @@ fn prune_empty_dirs(root: &Path, wanted: &[Entry]) {
     }
     walk(root, "", &needed);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pointer::Pointer;
+    use crate::io::progress::Silent;
+    use crate::workspace::add::add;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        repo: Repo,
+    }
+
+    impl Fixture {
+        /// A repository with `data/` (two files, one in a subdirectory)
+        /// tracked.
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            Repo::init(dir.path()).unwrap();
+            let repo = Repo::open(&fs::canonicalize(dir.path()).unwrap()).unwrap();
+            let f = Fixture { _dir: dir, repo };
+            f.write("data/a.txt", "alpha\n");
+            f.write("data/sub/b.txt", "beta\n");
+            add(
+                &f.repo,
+                f.repo.root(),
+                &[PathBuf::from("data")],
+                false,
+                &Silent,
+            )
+            .unwrap();
+            f
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            let p = self.repo.abs(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+
+        fn read(&self, rel: &str) -> String {
+            fs::read_to_string(self.repo.abs(rel)).unwrap()
+        }
+
+        fn checkout(&self, force: bool) -> CheckoutReport {
+            let targets = vec![Target::Pointers(find_pointers(&self.repo).unwrap())];
+            checkout_all(
+                &self.repo,
+                targets,
+                CheckoutOptions {
+                    force,
+                    outputs: false,
+                },
+                &Silent,
+            )
+            .unwrap()
+        }
+    }
+
+    #[test]
+    fn a_clean_workspace_is_left_as_it_is() {
+        let f = Fixture::new();
+        let r = f.checkout(false);
+        assert_eq!(r.unchanged, 2);
+        assert!(r.restored.is_empty() && r.removed.is_empty() && r.is_clean());
+    }
+
+    #[test]
+    fn deleted_and_stored_files_are_restored_and_unknown_stored_ones_removed() {
+        let f = Fixture::new();
+        fs::remove_file(f.repo.abs("data/a.txt")).unwrap();
+        // An extra file whose bytes the store holds (the same as b.txt) is
+        // safe to delete.
+        f.write("data/extra.txt", "beta\n");
+        let r = f.checkout(false);
+        assert_eq!(r.restored, vec!["data/a.txt"]);
+        assert_eq!(r.removed, vec!["data/extra.txt"]);
+        assert_eq!(f.read("data/a.txt"), "alpha\n");
+        assert!(r.is_clean());
+    }
+
+    #[test]
+    fn bytes_found_nowhere_else_are_kept_with_the_reason() {
+        let f = Fixture::new();
+        f.write("data/a.txt", "edited, and never added\n");
+        f.write("data/new.txt", "new, and never added\n");
+        let r = f.checkout(false);
+        let reasons: Vec<(&str, &KeptReason)> = r
+            .kept
+            .iter()
+            .map(|k| (k.path.as_str(), &k.reason))
+            .collect();
+        assert!(
+            reasons.contains(&("data/a.txt", &KeptReason::Modified)),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.contains(&("data/new.txt", &KeptReason::NotInContent)),
+            "{reasons:?}"
+        );
+        assert!(!r.is_clean());
+        assert_eq!(f.read("data/a.txt"), "edited, and never added\n");
+        assert_eq!(f.read("data/new.txt"), "new, and never added\n");
+
+        // --force overwrites and deletes them.
+        let r = f.checkout(true);
+        assert!(r.is_clean());
+        assert_eq!(f.read("data/a.txt"), "alpha\n");
+        assert!(!f.repo.abs("data/new.txt").exists());
+    }
+
+    #[test]
+    fn a_kept_file_where_a_directory_must_go_blocks_only_what_is_under_it() {
+        let f = Fixture::new();
+        fs::remove_dir_all(f.repo.abs("data/sub")).unwrap();
+        f.write("data/sub", "a file where a directory was\n");
+        let r = f.checkout(false);
+        let reasons: Vec<(&str, &KeptReason)> = r
+            .kept
+            .iter()
+            .map(|k| (k.path.as_str(), &k.reason))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                ("data/sub", &KeptReason::NotInContent),
+                (
+                    "data/sub/b.txt",
+                    &KeptReason::InTheWay("data/sub".to_string())
+                ),
+            ]
+        );
+        assert_eq!(r.unchanged, 1, "data/a.txt is untouched");
+    }
+
+    #[test]
+    fn a_store_object_that_no_longer_matches_fails_that_path_only() {
+        let f = Fixture::new();
+        fs::remove_dir_all(f.repo.abs("data")).unwrap();
+        // Damage the object of a.txt in the store: restoring must refuse it.
+        let ptr = Pointer::load(&f.repo.abs("data.rvc")).unwrap();
+        let tree = f.repo.store().get_tree(&ptr.id).unwrap();
+        let a = tree.get("a.txt").unwrap().id;
+        damage(f.repo.store(), &a);
+        let r = f.checkout(false);
+        assert_eq!(r.restored, vec!["data/sub/b.txt"]);
+        assert_eq!(r.failed.len(), 1);
+        assert_eq!(r.failed[0].path, "data/a.txt");
+        assert!(r.failed[0].error.is_corruption(), "{}", r.failed[0].error);
+        assert!(
+            !f.repo.abs("data/a.txt").exists(),
+            "nothing unverified is written"
+        );
+    }
+
+    /// Flip the last byte of the stored (encoded) chunk `id`, packed or
+    /// loose.
+    fn damage(store: &crate::store::Store, id: &Id) {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let set = store.packset();
+        let (path, at) = match set.objects.get(id) {
+            Some(loc) => (
+                set.packs[loc.pack as usize].clone(),
+                loc.offset + u64::from(loc.len) - 1,
+            ),
+            None => {
+                let path = store.path_of(crate::store::ObjectRef {
+                    area: crate::store::Area::Chunk,
+                    id: *id,
+                });
+                let len = fs::metadata(&path).expect("the chunk is stored").len();
+                (path, len - 1)
+            }
+        };
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let mut byte = [0u8];
+        file.seek(SeekFrom::Start(at)).unwrap();
+        file.read_exact(&mut byte).unwrap();
+        file.seek(SeekFrom::Start(at)).unwrap();
+        file.write_all(&[byte[0] ^ 0x55]).unwrap();
+    }
+
+    #[test]
+    fn set_exec_follows_the_read_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, "x").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        set_exec(&p, true).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o750
+        );
+        set_exec(&p, false).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+    }
+
+    #[test]
+    fn empty_directories_no_file_needs_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("keep/deep")).unwrap();
+        fs::create_dir_all(root.join("gone/deeper")).unwrap();
+        fs::write(root.join("keep/deep/x"), "x").unwrap();
+        let wanted = vec![Entry {
+            path: "keep/deep/x".into(),
+            kind: Kind::File,
+            size: 1,
+            id: Id::from(blake3::hash(b"x")),
+        }];
+        prune_empty_dirs(root, &wanted);
+        assert!(root.join("keep/deep/x").exists());
+        assert!(!root.join("gone").exists());
+    }
+}
