@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rvc::format::hash::Rows;
-use rvc::repository::statcache::{Known, Stamp, StatCache};
+use rvc::io::stamp::Stamp;
+use rvc::repository::statcache::{Known, StatCache};
 use rvc::Id;
 
 fn cache_file() -> &'static PathBuf {
