@@ -126,16 +126,38 @@ fn pre_commit_stops_changed_data_unstaged_pointers_big_files_and_missing_content
     let out = git(ws.root(), &["commit", "-qm", "data"]);
     assert!(out.status.success(), "{}", both(&out));
 
-    // 1. Data changed, pointer not updated.
+    // 1. Data changed, pointer not updated: the hook names the files, the
+    // first few of each kind, then how many more.
     ws.write("data/a.csv", "id,x\r\n1,3\r\n");
+    std::fs::remove_file(ws.path("data/b.bin")).unwrap();
+    for i in 0..7 {
+        ws.write(&format!("data/new/{i}.txt"), format!("{i}\n"));
+    }
     let out = git(ws.root(), &["commit", "--allow-empty", "-qm", "x"]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     let text = both(&out);
     assert!(
-        text.contains("data changed since data.rvc was written"),
+        text.contains("data changed since data.rvc was written (1 modified, 7 added, 1 removed)"),
         "{text}"
     );
+    for line in [
+        "modified  data/a.csv",
+        "removed   data/b.bin",
+        "added     data/new/0.txt",
+        "added     data/new/4.txt",
+        "added     ... and 2 more (rvc status)",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(!text.contains("data/new/5.txt"), "{text}");
     assert!(text.contains("rvc add data && git add data.rvc"), "{text}");
+    let json = ws.json(&["hook", "pre-commit"]);
+    let changes = &json["problems"][0]["changes"];
+    assert_eq!(changes["modified"], serde_json::json!(["a.csv"]), "{json}");
+    assert_eq!(changes["removed"], serde_json::json!(["b.bin"]), "{json}");
+    assert_eq!(changes["added"].as_array().unwrap().len(), 7, "{json}");
+    std::fs::remove_dir_all(ws.path("data/new")).unwrap();
+    ws.write("data/b.bin", noise(4096, 1));
     // 2. Pointer updated, not staged.
     ws.rvc(&["add", "data"]).assert().success();
     let out = git(ws.root(), &["commit", "--allow-empty", "-qm", "x"]);

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::output::{plural, print_json, Bar};
+use super::output::{changed_files, plural, print_json, Bar};
 use super::{CmdResult, EXIT_FAILURE};
 use rvc::hooks::{self, Action, Problem, ProblemKind};
 
@@ -135,6 +135,11 @@ fn pre_commit(repo: &rvc::Repo, json: bool) -> CmdResult {
         );
         for p in &report.problems {
             eprintln!("  {}", p.message);
+            if let Some(c) = &p.changes {
+                for line in changed_files(&p.path, c, 5, "rvc status") {
+                    eprintln!("    {line}");
+                }
+            }
             eprintln!("    fix: {}", fix(p));
         }
         eprintln!("(to commit anyway: git commit --no-verify)");

@@ -187,3 +187,31 @@ mod tests {
         assert_eq!(eta_text(secs(2), 10, Duration::from_millis(300)), "");
     }
 }
+
+/// The files that differ inside the tracked directory `path`, as lines
+/// (`added     data/x.csv`): the first `show` of each kind, then how many
+/// more, and where to see them (`more`).
+pub fn changed_files(
+    path: &str,
+    changes: &rvc::workspace::Changes,
+    show: usize,
+    more: &str,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (label, names) in [
+        ("added", &changes.added),
+        ("removed", &changes.removed),
+        ("modified", &changes.modified),
+    ] {
+        for n in names.iter().take(show) {
+            lines.push(format!("{label:<9} {path}/{n}"));
+        }
+        if names.len() > show {
+            lines.push(format!(
+                "{label:<9} ... and {} more ({more})",
+                names.len() - show
+            ));
+        }
+    }
+    lines
+}

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::output::{plural, print_json, Bar};
+use super::output::{changed_files, plural, print_json, Bar};
 use super::{CmdResult, EXIT_FAILURE};
 use rvc::workspace::{State, StatusItem};
 
@@ -118,20 +118,8 @@ fn render(items: &[StatusItem]) {
                     .unwrap_or_default();
                 println!("modified:     {}{summary}{cache}", item.path);
                 if let Some(c) = &s.changes {
-                    for (label, names) in [
-                        ("added", &c.added),
-                        ("removed", &c.removed),
-                        ("modified", &c.modified),
-                    ] {
-                        for n in names.iter().take(SHOW) {
-                            println!("    {label:<9} {}/{n}", item.path);
-                        }
-                        if names.len() > SHOW {
-                            println!(
-                                "    {label:<9} ... and {} more (see --json)",
-                                names.len() - SHOW
-                            );
-                        }
+                    for line in changed_files(&item.path, c, SHOW, "see --json") {
+                        println!("    {line}");
                     }
                 }
             }

@@ -20,7 +20,7 @@ use crate::repository::roots::{of_run, Keep};
 use crate::repository::Repo;
 use crate::run::Lockfile;
 use crate::store::ObjectRef;
-use crate::workspace::{find_pointers, status, State};
+use crate::workspace::{find_pointers, status, Changes, State};
 
 /// What is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -53,6 +53,10 @@ pub struct Problem {
     /// that fixes it.
     pub path: String,
     pub message: String,
+    /// For `DataChanged` on a directory: the files added, removed and
+    /// modified inside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 /// The outcome of the check.
@@ -89,6 +93,7 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
         if st.contains(git2::Status::WT_MODIFIED) {
             report.problems.push(Problem {
                 kind: ProblemKind::PointerNotStaged,
+                changes: None,
                 path: t.pointer_file.clone(),
                 message: format!(
                     "{} was updated, but the update is not staged",
@@ -104,15 +109,19 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                 kind: ProblemKind::DataChanged,
                 path: item.path.clone(),
                 message: format!(
-                    "{} changed since {} was written",
-                    item.path, item.pointer_file
+                    "{} changed since {} was written{}",
+                    item.path,
+                    item.pointer_file,
+                    s.changes.as_ref().map(summary).unwrap_or_default()
                 ),
+                changes: s.changes,
             }),
             Ok(_) => {}
             Err(e) => unreadable.push((
                 to_git(&item.pointer_file),
                 Problem {
                     kind: ProblemKind::Invalid,
+                    changes: None,
                     path: item.pointer_file.clone(),
                     message: e.to_string(),
                 },
@@ -160,6 +169,7 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
                 Ok(found) => roots.extend(found),
                 Err(e) => report.problems.push(Problem {
                     kind: ProblemKind::Invalid,
+                    changes: None,
                     path: {
                         staged_invalid.insert(path.clone());
                         path.clone()
@@ -176,6 +186,7 @@ pub fn pre_commit(repo: &Repo, progress: &dyn Progress) -> Result<PreCommitRepor
         if size > limit {
             report.problems.push(Problem {
                 kind: ProblemKind::LargeFile,
+                changes: None,
                 path: path.clone(),
                 message: format!(
                     "{path} is {} and would go into git (the limit is {}: [hooks] max_file_size)",
@@ -220,6 +231,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
         Err(e) => {
             report.problems.push(Problem {
                 kind: ProblemKind::RemoteUnavailable,
+                changes: None,
                 path: ".rvc/config.toml".into(),
                 message: format!("cannot check the default remote: {e}"),
             });
@@ -241,6 +253,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
                 Err(e) => {
                     report.problems.push(Problem {
                             kind: ProblemKind::RemoteUnavailable,
+                            changes: None,
                             path: remote.url.clone(),
                             message: format!(
                                 "some staged content is not in the local store, and the remote cannot be asked: {e}"
@@ -262,6 +275,7 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
         let (path, _) = source.split_once(':').unwrap_or((&source, ""));
         report.problems.push(Problem {
             kind: ProblemKind::ObjectsMissing,
+            changes: None,
             path: path.to_string(),
             message: format!(
                 "{source} names {} that {} neither in the local store nor on {} (first: {})",
@@ -279,6 +293,24 @@ fn missing_content(repo: &Repo, roots: &[Keep], report: &mut PreCommitReport) {
                 crate::remote::object_rel(nowhere[0].area, &nowhere[0].id)
             ),
         });
+    }
+}
+
+/// ` (2 modified, 1 added)`: the counts that are not zero.
+fn summary(c: &Changes) -> String {
+    let parts: Vec<String> = [
+        (c.modified.len(), "modified"),
+        (c.added.len(), "added"),
+        (c.removed.len(), "removed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
     }
 }
 

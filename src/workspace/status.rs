@@ -23,7 +23,7 @@ pub enum State {
 }
 
 /// Files that differ inside a tracked directory.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Changes {
     pub added: Vec<String>,
     pub removed: Vec<String>,
