@@ -171,23 +171,6 @@ fn eta_text(elapsed: Duration, pos: u64, eta: Duration) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression: a 6 s add showed "21m" left at its start.
-    #[test]
-    fn regression_no_eta_until_the_rate_is_known() {
-        let secs = Duration::from_secs;
-        assert_eq!(eta_text(Duration::from_millis(200), 3, secs(1260)), "");
-        assert_eq!(eta_text(secs(5), 0, secs(1260)), "");
-        assert_eq!(eta_text(secs(2), 10, secs(4)), ", 4s left");
-        assert_eq!(eta_text(secs(2), 10, secs(125)), ", 2m05s left");
-        assert_eq!(eta_text(secs(2), 10, secs(7300)), ", 2h01m left");
-        assert_eq!(eta_text(secs(2), 10, Duration::from_millis(300)), "");
-    }
-}
-
 /// The files that differ inside the tracked directory `path`, as lines
 /// (`added     data/x.csv`): the first `show` of each kind, then how many
 /// more, and where to see them (`more`).
@@ -214,4 +197,21 @@ pub fn changed_files(
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a 6 s add showed "21m" left at its start.
+    #[test]
+    fn regression_no_eta_until_the_rate_is_known() {
+        let secs = Duration::from_secs;
+        assert_eq!(eta_text(Duration::from_millis(200), 3, secs(1260)), "");
+        assert_eq!(eta_text(secs(5), 0, secs(1260)), "");
+        assert_eq!(eta_text(secs(2), 10, secs(4)), ", 4s left");
+        assert_eq!(eta_text(secs(2), 10, secs(125)), ", 2m05s left");
+        assert_eq!(eta_text(secs(2), 10, secs(7300)), ", 2h01m left");
+        assert_eq!(eta_text(secs(2), 10, Duration::from_millis(300)), "");
+    }
 }
