@@ -199,91 +199,101 @@ impl Config {
                     })
                 }
             };
-            let file = Source::parse(&path, &text)?;
-            file.check_keys()?;
-            let raw: RawFile = toml::from_str(&text).map_err(|e| {
-                Error::Config(ConfigError::Invalid {
-                    path: path.clone(),
-                    line: e.span().map(|s| line_at(&text, s.start)),
-                    message: e.message().trim().replace('\n', "; "),
-                })
-            })?;
-            if let Some(dir) = raw.cache.dir {
-                // A relative cache dir is relative to the repository root.
-                cfg.cache_dir = Some(if dir.is_absolute() {
-                    dir
-                } else {
-                    rvc_dir.parent().unwrap_or(rvc_dir).join(dir)
-                });
-            }
-            if let Some(run) = raw.run {
-                cfg.run = run;
-            }
-            if let Some(secs) = raw.core.lock_timeout {
-                cfg.lock_timeout = Some(Duration::from_secs(secs));
-            }
-            if let Some(r) = raw.core.remote {
-                cfg.default_remote = Some(r);
-            }
-            if let Some(j) = raw.core.jobs {
-                cfg.jobs = Some(NonZeroUsize::new(j).ok_or_else(|| {
-                    file.invalid(
-                        &["core", "jobs"],
-                        "core.jobs must be a whole number from 1 up, not 0".into(),
-                    )
-                })?);
-            }
-            if let Some(v) = raw.hooks.max_file_size {
-                let size = match &v {
-                    toml::Value::Integer(i) => u64::try_from(*i).ok(),
-                    toml::Value::String(s) => parse_size(s),
-                    _ => None,
-                };
-                cfg.max_file_size = Some(size.ok_or_else(|| {
-                    file.invalid(
-                        &["hooks", "max_file_size"],
-                        format!(
-                            "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
-                        ),
-                    )
-                })?);
-            }
-            let local = name == "config.local.toml";
-            for (remote, table) in raw.remote {
-                let settings = cfg.remotes.entry(remote.clone()).or_default();
-                for (key, value) in table {
-                    let bad = |message: String| file.invalid(&["remote", &remote, &key], message);
-                    let value = match value {
-                        toml::Value::String(s) => s,
-                        toml::Value::Boolean(b) => b.to_string(),
-                        toml::Value::Integer(i) => i.to_string(),
-                        other => {
-                            return Err(bad(format!(
+            cfg.merge(&path, &text, name == "config.local.toml")?;
+        }
+        Ok(cfg)
+    }
+
+    /// Merge the config file `path`, whose content is `text`, over these
+    /// settings; `local` says whether it is the machine-local file, where
+    /// credentials may live. A relative `[cache] dir` is taken relative to
+    /// the directory above the one holding `path`.
+    pub fn merge(&mut self, path: &Path, text: &str, local: bool) -> Result<()> {
+        let cfg = self;
+        let rvc_dir = path.parent().unwrap_or(Path::new(""));
+        let file = Source::parse(path, text)?;
+        file.check_keys()?;
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            Error::Config(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: e.span().map(|s| line_at(text, s.start)),
+                message: e.message().trim().replace('\n', "; "),
+            })
+        })?;
+        if let Some(dir) = raw.cache.dir {
+            // A relative cache dir is relative to the repository root.
+            cfg.cache_dir = Some(if dir.is_absolute() {
+                dir
+            } else {
+                rvc_dir.parent().unwrap_or(rvc_dir).join(dir)
+            });
+        }
+        if let Some(run) = raw.run {
+            cfg.run = run;
+        }
+        if let Some(secs) = raw.core.lock_timeout {
+            cfg.lock_timeout = Some(Duration::from_secs(secs));
+        }
+        if let Some(r) = raw.core.remote {
+            cfg.default_remote = Some(r);
+        }
+        if let Some(j) = raw.core.jobs {
+            cfg.jobs = Some(NonZeroUsize::new(j).ok_or_else(|| {
+                file.invalid(
+                    &["core", "jobs"],
+                    "core.jobs must be a whole number from 1 up, not 0".into(),
+                )
+            })?);
+        }
+        if let Some(v) = raw.hooks.max_file_size {
+            let size = match &v {
+                toml::Value::Integer(i) => u64::try_from(*i).ok(),
+                toml::Value::String(s) => parse_size(s),
+                _ => None,
+            };
+            cfg.max_file_size = Some(size.ok_or_else(|| {
+                file.invalid(
+                    &["hooks", "max_file_size"],
+                    format!(
+                        "hooks.max_file_size must be a number of bytes or a size like \"10MB\", not {v}"
+                    ),
+                )
+            })?);
+        }
+        for (remote, table) in raw.remote {
+            let settings = cfg.remotes.entry(remote.clone()).or_default();
+            for (key, value) in table {
+                let bad = |message: String| file.invalid(&["remote", &remote, &key], message);
+                let value = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Boolean(b) => b.to_string(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    other => {
+                        return Err(bad(format!(
                             "remote.{remote}.{key} must be a string, boolean or integer, not {}",
                             other.type_str()
                         )))
-                        }
-                    };
-                    if !local && is_secret_key(&key) {
-                        return Err(bad(format!(
-                            "remote.{remote}.{key} is a credential, and config.toml is committed; \
-                             move it to .rvc/config.local.toml or set it in the environment"
-                        )));
                     }
-                    if local {
-                        settings.from_local.insert(key.clone());
-                    } else {
-                        settings.from_local.remove(&key);
-                    }
-                    if key == "url" {
-                        settings.url = Some(value);
-                    } else {
-                        settings.options.insert(key, value);
-                    }
+                };
+                if !local && is_secret_key(&key) {
+                    return Err(bad(format!(
+                        "remote.{remote}.{key} is a credential, and config.toml is committed; \
+                         move it to .rvc/config.local.toml or set it in the environment"
+                    )));
+                }
+                if local {
+                    settings.from_local.insert(key.clone());
+                } else {
+                    settings.from_local.remove(&key);
+                }
+                if key == "url" {
+                    settings.url = Some(value);
+                } else {
+                    settings.options.insert(key, value);
                 }
             }
         }
-        Ok(cfg)
+        Ok(())
     }
 }
 

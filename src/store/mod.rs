@@ -678,6 +678,9 @@ pub(crate) fn mark_format(root: &Path) -> Result<()> {
 
 pub(crate) use read::TempGuard;
 
+/// Decode a pack index (`packs/<id>.idx`, local or from a remote), checked.
+pub use pack::decode_index as decode_pack_index;
+
 /// Read a pack index file (for uploading a pack as it is).
 pub(crate) fn read_pack_index(path: &Path) -> Result<Vec<(Id, u64, u32)>> {
     pack::read_index(path)

@@ -125,7 +125,7 @@ pub(crate) fn encode_index(entries: &mut [(Id, u64, u32)]) -> Vec<u8> {
 }
 
 /// The entries of the pack index `bytes`, read from `path`.
-fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<(Id, u64, u32)>> {
+pub fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<(Id, u64, u32)>> {
     let damaged = |message: &str| {
         Error::Format(FormatError::file(
             Format::PackIndex,
