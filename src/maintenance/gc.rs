@@ -123,6 +123,24 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
     }
     report.kept_objects = reach.present.len() as u64;
     report.kept_bytes = reach.stored_bytes();
+    // Referrers go before what they refer to, the reverse of the order
+    // objects are written in: trees, then manifests, then chunks (loose,
+    // then packed). A gc killed part way thus never leaves a manifest or
+    // tree whose chunks are gone, which a later `add` of the same bytes
+    // would trust (the store "contains" a file whose manifest exists).
+    for area in [Area::Tree, Area::Manifest, Area::Chunk] {
+        for (id, bytes) in store.list_loose_area(area)? {
+            let object = ObjectRef { area, id };
+            if reach.present.contains_key(&object) {
+                continue;
+            }
+            if !opts.dry_run {
+                store.remove(object)?;
+            }
+            report.deleted_bytes += bytes;
+            report.deleted.push(Swept { object, bytes });
+        }
+    }
     // Packed chunks: rewrite each pack that holds unreferenced ones.
     let keep_chunk = |id: &crate::format::id::Id| {
         reach.present.contains_key(&ObjectRef {
@@ -140,19 +158,6 @@ pub fn gc(repo: &Repo, opts: GcOptions) -> Result<GcReport> {
             },
             bytes,
         });
-    }
-    for area in Area::ALL {
-        for (id, bytes) in store.list_loose_area(area)? {
-            let object = ObjectRef { area, id };
-            if reach.present.contains_key(&object) {
-                continue;
-            }
-            if !opts.dry_run {
-                store.remove(object)?;
-            }
-            report.deleted_bytes += bytes;
-            report.deleted.push(Swept { object, bytes });
-        }
     }
     for s in &report.deleted {
         let t = report
