@@ -126,7 +126,7 @@ fn sigkill_during_run_leaves_a_consistent_store_and_the_rerun_completes() {
 #[test]
 fn sigkill_during_gc_deletes_nothing_still_named_and_the_rerun_completes() {
     let ws = Workspace::new();
-    for round in 0..KILL_AT_MS.len() {
+    for (round, &ms) in KILL_AT_MS.iter().enumerate() {
         // Garbage of every kind for this round's gc: a replaced large file
         // (manifest and chunks), replaced small files (packed chunks, so
         // packs are rewritten) and a replaced directory (a tree).
@@ -138,7 +138,6 @@ fn sigkill_during_gc_deletes_nothing_still_named_and_the_rerun_completes() {
         }
         ws.write("data/big.bin", noise(8 << 20, round as u64));
         ws.rvc(&["add", "data"]).assert().success();
-        let ms = KILL_AT_MS[round];
         kill_after(ws.rvc_process(&["gc"]), ms);
         sound(&ws, &format!("gc killed after {ms} ms"));
         ws.rvc(&["status", "--check"]).assert().success();
