@@ -67,6 +67,9 @@ pub(super) fn render(r: &CheckoutReport) {
     }
     for f in &r.failed {
         eprintln!("error: {}: {}", f.path, f.error);
+        for c in super::errors::causes(&f.error) {
+            eprintln!("  caused by: {c}");
+        }
         if let Some(h) = super::errors::hint(&f.error) {
             eprintln!("hint: {h}");
         }

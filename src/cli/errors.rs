@@ -74,7 +74,7 @@ pub fn hint(e: &Error) -> Option<String> {
 fn io_hint(e: &std::io::Error) -> Option<&'static str> {
     match e.kind() {
         std::io::ErrorKind::StorageFull => Some(
-            "the disk is full; nothing was half-written into the store. Free some space and run the command again",
+            "the disk is full; nothing was left half-written. Free some space and run the command again",
         ),
         std::io::ErrorKind::PermissionDenied => {
             Some("check the file's permissions (rvc needs to read data and write .rvc/)")

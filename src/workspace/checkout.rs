@@ -93,13 +93,23 @@ pub struct Failed {
     pub error: Error,
 }
 
-/// As `{"path", "error", "kind"}`: the error's message and its stable name.
+/// As `{"path", "error", "kind"}`: the error's message (with its causes)
+/// and its stable name.
 impl serde::Serialize for Failed {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Failed", 3)?;
         st.serialize_field("path", &self.path)?;
-        st.serialize_field("error", &self.error.to_string())?;
+        // The message with its causes, as one line: `cannot write X: No
+        // space left on device`.
+        let mut error = self.error.to_string();
+        let mut source = std::error::Error::source(&self.error);
+        while let Some(s) = source {
+            error.push_str(": ");
+            error.push_str(&s.to_string());
+            source = s.source();
+        }
+        st.serialize_field("error", &error)?;
         st.serialize_field("kind", self.error.kind())?;
         st.end()
     }
