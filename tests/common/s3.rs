@@ -8,11 +8,17 @@
 //! large download measure the server rather than the client (see
 //! docs/benchmarks.md, "Remotes"). Status, headers, ranges, ETags and
 //! errors still come from s3s-fs.
+//!
+//! Faults can be injected while it runs ([`Faults`]): the next N requests
+//! answered with 500 or 503, or the next N GET bodies cut off half way
+//! (the connection drops mid-transfer).
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -25,9 +31,47 @@ pub const ACCESS_KEY: &str = "rvc-test-access";
 pub const SECRET_KEY: &str = "rvc-test-secret-0123456789";
 pub const REGION: &str = "us-east-1";
 
+/// Faults to inject, shared with the running server.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Answer this many of the next requests with an error status.
+    pub fail_next: AtomicU32,
+    /// The status of those answers: 503 when set, else 500.
+    pub unavailable: AtomicBool,
+    /// Cut this many of the next GET bodies off half way.
+    pub cut_next_gets: AtomicU32,
+    /// Requests answered with an injected error status, and GET bodies cut.
+    pub failed: AtomicU32,
+    pub cut: AtomicU32,
+}
+
+impl Faults {
+    /// Take one from `counter` if it is not zero.
+    fn take(counter: &AtomicU32) -> bool {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// An injected error status for this request, if one is due.
+    fn check(&self) -> S3Result<()> {
+        if !Faults::take(&self.fail_next) {
+            return Ok(());
+        }
+        self.failed.fetch_add(1, Ordering::SeqCst);
+        Err(if self.unavailable.load(Ordering::SeqCst) {
+            s3s::s3_error!(ServiceUnavailable, "injected fault")
+        } else {
+            s3s::s3_error!(InternalError, "injected fault")
+        })
+    }
+}
+
 /// A running server; stopped when dropped.
 pub struct S3Server {
     pub addr: SocketAddr,
+    /// Faults to inject into the requests that come next.
+    pub faults: Arc<Faults>,
     /// The directory holding the buckets (one subdirectory each).
     pub root: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -45,9 +89,11 @@ impl S3Server {
         std::fs::create_dir_all(root.join(bucket)).expect("create the bucket directory");
         let root = root.to_path_buf();
         let fs = s3s_fs::FileSystem::new(&root).expect("s3s-fs opens its root");
+        let faults = Arc::new(Faults::default());
         let mut b = S3ServiceBuilder::new(FastGet {
             inner: fs,
             root: root.clone(),
+            faults: faults.clone(),
         });
         b.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         let service = b.build();
@@ -91,6 +137,7 @@ impl S3Server {
         let addr = addr_rx.recv().expect("the server reports its address");
         S3Server {
             addr,
+            faults,
             root,
             shutdown: Some(stop_tx),
             thread: Some(thread),
@@ -133,6 +180,7 @@ impl Drop for S3Server {
 struct FastGet {
     inner: s3s_fs::FileSystem,
     root: PathBuf,
+    faults: Arc<Faults>,
 }
 
 /// Bytes read from disk per step of a GET body.
@@ -150,6 +198,7 @@ macro_rules! s3_impl {
                     &self,
                     req: S3Request<dto::$input>,
                 ) -> S3Result<S3Response<dto::$output>> {
+                    self.faults.check()?;
                     self.inner.$op(req).await
                 }
             )*
@@ -184,6 +233,7 @@ s3_impl! {
         &self,
         req: S3Request<dto::GetObjectInput>,
     ) -> S3Result<S3Response<dto::GetObjectOutput>> {
+        self.faults.check()?;
         let path = self.root.join(&req.input.bucket).join(&req.input.key);
         let range = req.input.range;
         // s3s-fs checks the key and the range, and answers every header;
@@ -199,7 +249,22 @@ s3_impl! {
             None => 0..len,
             Some(r) => r.check(len)?,
         };
-        resp.output.body = Some(dto::StreamingBlob::wrap(read_span(file, span)));
+        if Faults::take(&self.faults.cut_next_gets) {
+            // Half the body, then the connection drops.
+            self.faults.cut.fetch_add(1, Ordering::SeqCst);
+            let half = span.start..span.start + (span.end - span.start) / 2;
+            let cut = futures::stream::once(async {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected: connection dropped",
+                ))
+            });
+            resp.output.body = Some(dto::StreamingBlob::wrap(
+                futures::StreamExt::chain(read_span(file, half), cut),
+            ));
+        } else {
+            resp.output.body = Some(dto::StreamingBlob::wrap(read_span(file, span)));
+        }
         Ok(resp)
     }
 }
