@@ -1,5 +1,5 @@
 //! Every kept input of the fuzz targets whose properties live in
-//! `fuzz/checks.rs`, replayed on stable in every `cargo test`: the seeds
+//! `fuzz/checks.rs` (all but three), replayed on stable in every `cargo test`: the seeds
 //! (real objects rvc wrote, and hand-written edge cases) and the corpus
 //! the fuzzer grew from them (`fuzz/seeds/<target>/`), and any finding
 //! (`fuzz/regressions/<target>/`). The checks are the very functions the
@@ -54,6 +54,26 @@ fn lockfile_parse_corpus() {
 #[test]
 fn config_parse_corpus() {
     assert!(replay("config_parse", checks::config_parse) >= 3);
+}
+
+#[test]
+fn tree_parse_corpus() {
+    assert!(replay("tree_parse", checks::tree_parse) >= 4);
+}
+
+#[test]
+fn id_parse_corpus() {
+    assert!(replay("id_parse", checks::id_parse) >= 4);
+}
+
+#[test]
+fn chunk_decode_corpus() {
+    assert!(replay("chunk_decode", checks::chunk_decode) >= 10);
+}
+
+#[test]
+fn pointer_parse_corpus() {
+    assert!(replay("pointer_parse", checks::pointer_parse) >= 5);
 }
 
 /// The seeds are real: each seed named after what rvc wrote is accepted
