@@ -24,6 +24,10 @@ const HEADER: &str = "rvc remote index v1";
 /// The largest index accepted, decoded.
 const DECODED_LIMIT: usize = 1 << 30;
 
+/// The largest index object read from a remote, as stored (compressed).
+/// Bigger ones are refused from their listed size, before any is read.
+pub const STORED_LIMIT: u64 = 256 << 20;
+
 /// The objects one index lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IndexData {
@@ -68,8 +72,22 @@ impl IndexData {
         let bad = |line: Option<usize>, message: String| {
             FormatError::object(Format::RemoteIndex, name, line, message)
         };
-        let text = zstd::bulk::decompress(bytes, DECODED_LIMIT)
+        // Streamed, so memory grows with what the frame really holds, up to
+        // the limit, not with what its header claims.
+        let mut text = Vec::new();
+        let decoder = zstd::stream::read::Decoder::new(bytes)
             .map_err(|e| bad(None, format!("not a zstd frame ({e})")))?;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(decoder, DECODED_LIMIT as u64 + 1),
+            &mut text,
+        )
+        .map_err(|e| bad(None, format!("not a zstd frame ({e})")))?;
+        if text.len() > DECODED_LIMIT {
+            return Err(bad(
+                None,
+                format!("larger than {} MiB decoded", DECODED_LIMIT >> 20),
+            ));
+        }
         let text = std::str::from_utf8(&text).map_err(|_| bad(None, "not UTF-8 text".into()))?;
         let mut lines = text.split('\n').enumerate();
         match lines.next() {

@@ -741,6 +741,25 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_index_object_is_ignored_without_being_read() {
+        let p = pushed();
+        // 300 MB claimed (a sparse file: nothing is written), under a
+        // valid index name.
+        let name = "ab".repeat(32);
+        let huge = fs::File::create(p.remote_dir.join("index").join(&name)).unwrap();
+        huge.set_len(300 << 20).unwrap();
+        let r = fetch_all(&p.to);
+        assert!(r.is_clean(), "{r:?}");
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains(&name) && w.contains("more than an index may hold")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
     fn check_tree_takes_only_the_listing_its_id_names() {
         let a = Tree::from_entries(vec![tree::Entry {
             path: "a".into(),

@@ -29,7 +29,7 @@ use object_store::ObjectStoreExt;
 use super::Remote;
 use crate::error::{Error, Format, FormatError, Result};
 use crate::format::id::Id;
-use crate::format::remote_index::{IndexData, PackListing};
+use crate::format::remote_index::{IndexData, PackListing, STORED_LIMIT};
 use crate::store::{Area, ObjectRef};
 
 /// Merge the indexes once there are more than this many.
@@ -158,7 +158,14 @@ pub async fn load(remote: &Remote, state: &Path, jobs: NonZeroUsize) -> Result<R
     let mut names = Vec::new();
     for meta in listed {
         let name = meta.location.filename().unwrap_or_default().to_string();
-        if Id::parse(&name).is_ok() {
+        if meta.size > STORED_LIMIT {
+            index.warnings.push(format!(
+                "ignored {}: {} bytes, more than an index may hold ({} MiB); objects only it listed will be uploaded again",
+                meta.location,
+                meta.size,
+                STORED_LIMIT >> 20
+            ));
+        } else if Id::parse(&name).is_ok() {
             names.push(name);
         } else {
             index
