@@ -97,14 +97,20 @@ fn one(
     } else {
         State::Modified
     };
-    let changes = match (unchanged, pointer.kind) {
-        (false, PointerKind::Dir) => store
-            .get_tree(&pointer.id)
-            .ok()
-            .map(|tree| diff(&tree, if is_dir { &current } else { &[] })),
+    // The stored tree of a changed directory is read once, for the list of
+    // changes and for the check that its content is in the store.
+    let stored = match (unchanged, pointer.kind) {
+        (false, PointerKind::Dir) => store.get_tree(&pointer.id).ok(),
         _ => None,
     };
-    let ids: Option<Vec<Id>> = unchanged.then(|| current.iter().map(|c| c.known.id).collect());
+    let changes = stored
+        .as_ref()
+        .map(|tree| diff(tree, if is_dir { &current } else { &[] }));
+    let ids: Option<Vec<Id>> = if unchanged {
+        Some(current.iter().map(|c| c.known.id).collect())
+    } else {
+        stored.map(|tree| tree.entries().iter().map(|e| e.id).collect())
+    };
     Ok(PointerStatus {
         state,
         in_cache: in_cache(store, pointer, ids.as_deref()),
