@@ -142,7 +142,9 @@ pub fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<(Id, u64, u32)>> {
         return Err(damaged("index checksum mismatch"));
     }
     let n = u64::from_le_bytes(body[8..16].try_into().expect("8 bytes")) as usize;
-    if body.len() != 16 + n.saturating_mul(ENTRY) {
+    // A hostile count must not overflow the expected length (found by the
+    // pack_index_decode fuzz target: fuzz/regressions/).
+    if n.checked_mul(ENTRY).and_then(|b| b.checked_add(16)) != Some(body.len()) {
         return Err(damaged("index length does not match its entry count"));
     }
     Ok(body[16..]
