@@ -139,14 +139,17 @@ fn settings(ws: &Workspace, remote: &std::path::Path) -> insta::Settings {
     s.add_filter(&regex_escape(&ws.root().display().to_string()), "[ROOT]");
     s.add_filter(&regex_escape(&remote.display().to_string()), "[REMOTE]");
     s.add_filter(r#""branch": "[^"]*""#, r#""branch": "[BRANCH]""#);
-    s.add_filter(r"\b[0-9a-f]{64}\b", "[ID]");
-    s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
-    s.add_filter(r"\b[0-9a-f]{7,16}\b", "[SHORT]");
+    // Times and durations first: their digits must not be taken for short
+    // hex ids, which would make the result depend on how many digits a
+    // measured number happened to have.
     s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
     s.add_filter(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "[LOCAL TIME]");
     s.add_filter(r#""seconds": [0-9.e-]+"#, r#""seconds": "[SECS]""#);
     s.add_filter(r"\b\d+(\.\d+)?\s?(ms|s)\b", "[DURATION]");
     s.add_filter(r"\(\d+(\.\d+)? [KMG]?i?B/s\)", "([RATE])");
+    s.add_filter(r"\b[0-9a-f]{64}\b", "[ID]");
+    s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
+    s.add_filter(r"\b[0-9a-f]{7,16}\b", "[SHORT]");
     s
 }
 
