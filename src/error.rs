@@ -479,6 +479,18 @@ pub enum HookError {
 }
 
 impl Error {
+    /// Each cause in the error's chain, outermost first (the error's own
+    /// message not included).
+    pub fn causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            out.push(s.to_string());
+            source = s.source();
+        }
+        out
+    }
+
     /// A stable snake_case name for the kind of error, for `--json`.
     pub fn kind(&self) -> &'static str {
         match self {

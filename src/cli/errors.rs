@@ -36,15 +36,9 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// The error, then each cause in its chain, outermost first.
+/// Each cause in the error's chain, outermost first.
 pub fn causes(e: &Error) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push(s.to_string());
-        source = s.source();
-    }
-    out
+    e.causes()
 }
 
 /// What the user can do next. The error itself is asked first; when it

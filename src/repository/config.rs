@@ -209,7 +209,6 @@ impl Config {
     /// credentials may live. A relative `[cache] dir` is taken relative to
     /// the directory above the one holding `path`.
     pub fn merge(&mut self, path: &Path, text: &str, local: bool) -> Result<()> {
-        let cfg = self;
         let rvc_dir = path.parent().unwrap_or(Path::new(""));
         let file = Source::parse(path, text)?;
         file.check_keys()?;
@@ -222,23 +221,23 @@ impl Config {
         })?;
         if let Some(dir) = raw.cache.dir {
             // A relative cache dir is relative to the repository root.
-            cfg.cache_dir = Some(if dir.is_absolute() {
+            self.cache_dir = Some(if dir.is_absolute() {
                 dir
             } else {
                 rvc_dir.parent().unwrap_or(rvc_dir).join(dir)
             });
         }
         if let Some(run) = raw.run {
-            cfg.run = run;
+            self.run = run;
         }
         if let Some(secs) = raw.core.lock_timeout {
-            cfg.lock_timeout = Some(Duration::from_secs(secs));
+            self.lock_timeout = Some(Duration::from_secs(secs));
         }
         if let Some(r) = raw.core.remote {
-            cfg.default_remote = Some(r);
+            self.default_remote = Some(r);
         }
         if let Some(j) = raw.core.jobs {
-            cfg.jobs = Some(NonZeroUsize::new(j).ok_or_else(|| {
+            self.jobs = Some(NonZeroUsize::new(j).ok_or_else(|| {
                 file.invalid(
                     &["core", "jobs"],
                     "core.jobs must be a whole number from 1 up, not 0".into(),
@@ -251,7 +250,7 @@ impl Config {
                 toml::Value::String(s) => parse_size(s),
                 _ => None,
             };
-            cfg.max_file_size = Some(size.ok_or_else(|| {
+            self.max_file_size = Some(size.ok_or_else(|| {
                 file.invalid(
                     &["hooks", "max_file_size"],
                     format!(
@@ -261,7 +260,7 @@ impl Config {
             })?);
         }
         for (remote, table) in raw.remote {
-            let settings = cfg.remotes.entry(remote.clone()).or_default();
+            let settings = self.remotes.entry(remote.clone()).or_default();
             for (key, value) in table {
                 let bad = |message: String| file.invalid(&["remote", &remote, &key], message);
                 let value = match value {

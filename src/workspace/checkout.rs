@@ -103,11 +103,9 @@ impl serde::Serialize for Failed {
         // The message with its causes, as one line: `cannot write X: No
         // space left on device`.
         let mut error = self.error.to_string();
-        let mut source = std::error::Error::source(&self.error);
-        while let Some(s) = source {
+        for cause in self.error.causes() {
             error.push_str(": ");
-            error.push_str(&s.to_string());
-            source = s.source();
+            error.push_str(&cause);
         }
         st.serialize_field("error", &error)?;
         st.serialize_field("kind", self.error.kind())?;
@@ -757,11 +755,7 @@ mod tests {
         f.write("data/a.txt", "edited, and never added\n");
         f.write("data/new.txt", "new, and never added\n");
         let r = f.checkout(false);
-        let reasons: Vec<(&str, &KeptReason)> = r
-            .kept
-            .iter()
-            .map(|k| (k.path.as_str(), &k.reason))
-            .collect();
+        let reasons = kept(&r);
         assert!(
             reasons.contains(&("data/a.txt", &KeptReason::Modified)),
             "{reasons:?}"
@@ -787,11 +781,7 @@ mod tests {
         fs::remove_dir_all(f.repo.abs("data/sub")).unwrap();
         f.write("data/sub", "a file where a directory was\n");
         let r = f.checkout(false);
-        let reasons: Vec<(&str, &KeptReason)> = r
-            .kept
-            .iter()
-            .map(|k| (k.path.as_str(), &k.reason))
-            .collect();
+        let reasons = kept(&r);
         assert_eq!(
             reasons,
             vec![
@@ -823,6 +813,14 @@ mod tests {
             !f.repo.abs("data/a.txt").exists(),
             "nothing unverified is written"
         );
+    }
+
+    /// Each kept path with its reason.
+    fn kept(r: &CheckoutReport) -> Vec<(&str, &KeptReason)> {
+        r.kept
+            .iter()
+            .map(|k| (k.path.as_str(), &k.reason))
+            .collect()
     }
 
     /// Flip the last byte of the stored (encoded) chunk `id`, packed or
