@@ -124,6 +124,8 @@ pub enum Format {
     Released,
     /// A row file (CSV, JSONL, ...) whose rows are hashed.
     Rows,
+    /// A table (Parquet or Arrow IPC) whose rows are hashed.
+    Table,
     /// A metrics file (JSON, YAML, trainer_state.json).
     Metrics,
     /// A params file (YAML, JSON, TOML).
@@ -145,6 +147,7 @@ impl Format {
             Format::PackIndex => "pack_index",
             Format::Released => "released",
             Format::Rows => "rows",
+            Format::Table => "table",
             Format::Metrics => "metrics",
             Format::Params => "params",
             Format::EventFile => "event_file",

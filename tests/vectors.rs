@@ -620,3 +620,60 @@ fn tensorboard_event_files_written_by_the_real_writer() {
         }
     }
 }
+
+#[test]
+fn tables_written_by_pyarrow_every_way_give_one_rows_hash() {
+    // tests/vectors/tables/generate.py wrote each case several ways with
+    // pyarrow (row groups, pages, codecs, dictionaries, statistics,
+    // Parquet and Arrow IPC file and stream) and computed the rows from
+    // the spec in Python.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tables");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let cases = expected.as_object().unwrap();
+    assert!(cases.len() >= 5);
+    for (case, want) in cases {
+        let want_rows = Rows {
+            count: num(want, "rows"),
+            hash: id(want, "rows_hash"),
+        };
+        for file in list(want, "files") {
+            let path = dir.join(case).join(file.as_str().unwrap());
+            let d = rvc::format::hash::digest_file(&path).unwrap();
+            assert_eq!(d.rows, Some(want_rows), "{case}/{file}");
+            assert_eq!(
+                d.id,
+                rvc::format::hash::hash_bytes(&std::fs::read(&path).unwrap())
+            );
+            // The same through the in-memory path the store uses.
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let m = rvc::format::hash::digest_bytes(&std::fs::read(&path).unwrap(), name, &path)
+                .unwrap();
+            assert_eq!(m, d, "{case}/{file}");
+        }
+    }
+}
+
+#[test]
+fn damaged_tables_keep_their_file_id_and_say_why_they_have_no_rows() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tables/text");
+    let tmp = tempfile::tempdir().unwrap();
+    for file in ["default.parquet", "stream.arrow", "file.feather"] {
+        let whole = std::fs::read(dir.join(file)).unwrap();
+        for (what, bytes) in [
+            ("truncated", whole[..whole.len() * 2 / 3].to_vec()),
+            ("empty", Vec::new()),
+            ("garbage", b"PAR1 this is not a table at all PAR1".to_vec()),
+        ] {
+            let path = tmp.path().join(format!("{what}-{file}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let d = rvc::format::hash::digest_file(&path).unwrap();
+            assert_eq!(d.id, rvc::format::hash::hash_bytes(&bytes), "{what} {file}");
+            assert_eq!(d.rows, None, "{what} {file}");
+            let why = rvc::format::hash::table_rows_error(&path)
+                .expect("a reason")
+                .to_string();
+            assert!(why.contains(&format!("{what}-{file}")), "{why}");
+        }
+    }
+}

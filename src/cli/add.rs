@@ -49,6 +49,12 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             p.id.short(),
             count(o.hashed)
         );
+        for n in &o.no_rows {
+            eprintln!(
+                "warning: {} is tracked by its bytes only, without a rows hash: {}",
+                n.path, n.reason
+            );
+        }
         let gitignore = Path::new(&o.pointer_file)
             .with_file_name(".gitignore")
             .display()

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Format, FormatError, IoContext, PathError, Result};
 use crate::format::id::Id;
+use crate::format::table::{self, table_format};
 
 /// Files at least this large are memory-mapped and hashed on all cores.
 /// Smaller files are read into memory: mapping them costs more than it saves.
@@ -68,6 +69,11 @@ pub fn row_format(name: &str) -> Option<RowFormat> {
     ROW_EXTENSIONS.contains(&ext).then_some(format)
 }
 
+/// Whether files named `name` get a rows hash: row files and tables.
+pub fn has_rows(name: &str) -> bool {
+    row_format(name).is_some() || table_format(name).is_some()
+}
+
 /// BLAKE3 of `data`, on all cores when it is large.
 pub fn hash_bytes(data: &[u8]) -> Id {
     let mut hasher = blake3::Hasher::new();
@@ -97,6 +103,13 @@ pub(crate) fn hash_mapped(map: &memmap2::Mmap) -> Id {
 /// Hash a file already in memory (or mapped): its id, and its rows when
 /// `name` says it is a row file. `path` is only used in error messages.
 pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> {
+    if table_format(name).is_some() {
+        return Ok(digest_table(
+            bytes::Bytes::copy_from_slice(data),
+            name,
+            path,
+        ));
+    }
     let id = hash_bytes(data);
     let kind = RowKind::of(name);
     let rows = match row_format(name) {
@@ -140,6 +153,49 @@ pub fn digest_bytes(data: &[u8], name: &str, path: &Path) -> Result<FileDigest> 
     })
 }
 
+/// [`digest_bytes`] for a file held as shared bytes (a memory map, say),
+/// so that a table is read without a copy.
+pub fn digest_shared(data: bytes::Bytes, name: &str, path: &Path) -> Result<FileDigest> {
+    match table_format(name) {
+        Some(_) => Ok(digest_table(data, name, path)),
+        None => digest_bytes(&data, name, path),
+    }
+}
+
+/// A table's id and rows. A table that cannot be read keeps its file id
+/// and has no rows: [`table_rows_error`] says why.
+fn digest_table(data: bytes::Bytes, name: &str, path: &Path) -> FileDigest {
+    let id = if data.len() as u64 >= MMAP_THRESHOLD {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_rayon(&data);
+        hasher.finalize().into()
+    } else {
+        hash_bytes(&data)
+    };
+    let size = data.len() as u64;
+    let rows = table_format(name).and_then(|f| table::table_rows(data, f, path).ok());
+    FileDigest { id, size, rows }
+}
+
+/// Why the table at `path` has no rows hash, or `None` when it is not a
+/// table or it does have one. (Reads the file again: it is only asked
+/// about tables that failed.)
+pub fn table_rows_error(path: &Path) -> Option<Error> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let format = table_format(&name)?;
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(source) => {
+            return Some(Error::Io {
+                op: "read",
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    table::table_rows(data.into(), format, path).err()
+}
+
 /// Hash the file at `path` without storing it. Large files are mapped and
 /// hashed on all cores. Fails with [`Error::ChangedWhileReading`] when the
 /// file's size or times change during the read.
@@ -151,7 +207,12 @@ pub fn digest_file(path: &Path) -> Result<FileDigest> {
     let file = File::open(path).at("open", path)?;
     let before = file.metadata().at("stat", path)?;
     let len = before.len();
-    let digest = if len >= MMAP_THRESHOLD {
+    let digest = if table_format(&name).is_some() {
+        match crate::io::mmap::map(&file, len) {
+            Some(map) => digest_table(bytes::Bytes::from_owner(map), &name, path),
+            None => digest_table(read_all(&file, len, path)?.into(), &name, path),
+        }
+    } else if len >= MMAP_THRESHOLD {
         match crate::io::mmap::map(&file, len) {
             // Opaque files are hashed in windows, with bounded memory.
             Some(map) if row_format(&name).is_none() => FileDigest {

@@ -7,4 +7,5 @@ pub mod id;
 pub mod lockfile;
 pub mod pointer;
 pub mod remote_index;
+pub mod table;
 pub mod tree;

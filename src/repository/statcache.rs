@@ -10,8 +10,9 @@
 //! The cache is local state under `.rvc/state/`: a damaged or foreign file is
 //! treated as empty, which costs re-hashing but never gives a wrong answer.
 //!
-//! Format (little-endian): magic `RVCSTAT2` (version 2: row counts are data
-//! rows; a version-1 file is treated as empty), entry count (u64), then per
+//! Format (little-endian): magic `RVCSTAT3` (version 3: Parquet and Arrow
+//! files have rows; version 2: row counts are data rows; an older file is
+//! treated as empty), entry count (u64), then per
 //! entry: path length (u32), path bytes, size, mtime ns, ctime ns, inode
 //! (u64/i64 each), the 32-byte id, a rows flag byte, and when set the row
 //! count (u64) and 32-byte rows hash.
@@ -26,7 +27,7 @@ use crate::format::hash::Rows;
 use crate::format::id::Id;
 use crate::io::stamp::Stamp;
 
-const MAGIC: &[u8; 8] = b"RVCSTAT2";
+const MAGIC: &[u8; 8] = b"RVCSTAT3";
 
 /// What the cache knows about one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

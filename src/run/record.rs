@@ -257,7 +257,7 @@ pub fn lock(
         paths
             .iter()
             .map(|rel| {
-                let (pointer, n) = store_path(repo, &mut cache, &batch, rel, progress)?;
+                let (pointer, n, _) = store_path(repo, &mut cache, &batch, rel, progress)?;
                 hashed += n;
                 Ok(Artifact::from_pointer(rel, &pointer))
             })

@@ -288,7 +288,7 @@ impl Store {
                 // One writer, in order: parallel writes to one file contend
                 // on its inode lock. Opaque files are hashed as they are
                 // written; row files are hashed afterwards with their rows.
-                let rows = hash::row_format(&name).is_some();
+                let rows = hash::has_rows(&name);
                 let mut hasher = blake3::Hasher::new();
                 self.stream_pieces(id, manifest, |data| {
                     if !rows {
@@ -298,10 +298,15 @@ impl Store {
                 })?;
                 let size = manifest.size();
                 if rows {
-                    match crate::io::mmap::map(&tmp, size) {
-                        Some(m) => digest_of(&m),
-                        None => digest_of(&fs::read(&tmp_path).at("read", &tmp_path)?),
-                    }
+                    let data: bytes::Bytes = match crate::io::mmap::map(&tmp, size) {
+                        Some(m) => bytes::Bytes::from_owner(m),
+                        None => fs::read(&tmp_path).at("read", &tmp_path)?.into(),
+                    };
+                    hash::digest_shared(data.clone(), &name, dest).unwrap_or(FileDigest {
+                        id: hash::hash_bytes(&data),
+                        size,
+                        rows: None,
+                    })
                 } else {
                     FileDigest {
                         id: hasher.finalize().into(),

@@ -79,8 +79,8 @@ impl<'s> Batch<'s> {
             self.put_chunk(&digest.id, &data, Content::WholeFile)?;
             digest
         } else {
-            match (hash::row_format(&name), crate::io::mmap::map(&file, len)) {
-                (None, Some(map)) => self.put_large(&map)?,
+            match (hash::has_rows(&name), crate::io::mmap::map(&file, len)) {
+                (false, Some(map)) => self.put_large(&map)?,
                 _ => self.put_large_copied(&file, src, &name)?,
             }
         };
@@ -172,7 +172,7 @@ impl<'s> Batch<'s> {
         })
     }
 
-    /// Store a large row file: copy it to a private file first, so its rows
+    /// Store a large row file or table: copy it to a private file first, so its rows
     /// (which need a sequential decode) and its chunks are computed from
     /// bytes that cannot change underneath.
     fn put_large_copied(&self, file: &File, src: &Path, name: &str) -> Result<FileDigest> {
@@ -180,16 +180,12 @@ impl<'s> Batch<'s> {
         let _guard = TempGuard(Some(copy_path.clone()));
         io::copy(&mut &*file, &mut copy).at("copy into the store", src)?;
         let copied = copy.metadata().at("stat", &copy_path)?.len();
-        let map = crate::io::mmap::map(&copy, copied);
-        let owned;
-        let data: &[u8] = match &map {
-            Some(m) => m,
-            None => {
-                owned = fs::read(&copy_path).at("read", &copy_path)?;
-                &owned
-            }
+        let shared: bytes::Bytes = match crate::io::mmap::map(&copy, copied) {
+            Some(m) => bytes::Bytes::from_owner(m),
+            None => fs::read(&copy_path).at("read", &copy_path)?.into(),
         };
-        let digest = hash::digest_bytes(data, name, src)?;
+        let data: &[u8] = &shared;
+        let digest = hash::digest_shared(shared.clone(), name, src)?;
         if !self.store.contains(&digest.id)
             && self.claim(ObjectRef {
                 area: Area::Manifest,

@@ -25,6 +25,17 @@ pub struct AddOutcome {
     pub hashed: u64,
     /// Whether `.gitignore` gained a line for the path.
     pub gitignore_updated: bool,
+    /// Tables (Parquet, Arrow) that could not be read as rows: they are
+    /// tracked by their file id alone.
+    pub no_rows: Vec<NoRows>,
+}
+
+/// A table tracked without a rows hash, and why.
+#[derive(Debug, serde::Serialize)]
+pub struct NoRows {
+    /// Repository-relative path of the file.
+    pub path: String,
+    pub reason: String,
 }
 
 /// What `add` did.
@@ -91,7 +102,7 @@ pub fn add(
     let mut pending = Vec::new();
     for rel in rels {
         match store_path(repo, &mut cache, &batch, &rel, progress) {
-            Ok((pointer, hashed)) => pending.push((rel, pointer, hashed)),
+            Ok((pointer, hashed, no_rows)) => pending.push((rel, pointer, hashed, no_rows)),
             Err(e) => return Err(keep_finished_work(batch, &mut cache, e, "add", progress)),
         }
     }
@@ -102,7 +113,7 @@ pub fn add(
     let stored = stored?;
 
     let mut outcomes = Vec::new();
-    for (rel, pointer, hashed) in pending {
+    for (rel, pointer, hashed, no_rows) in pending {
         let pointer_file = format!("{rel}{}", pointer::SUFFIX);
         let abs = repo.abs(&pointer_file);
         let text = pointer.encode();
@@ -117,6 +128,7 @@ pub fn add(
             updated,
             hashed,
             gitignore_updated,
+            no_rows,
         });
     }
     cache.save()?;
@@ -219,15 +231,16 @@ fn refuse_tracked_inside(rel: &str, files: &[FileEntry]) -> Result<()> {
 }
 
 /// Hash the repository-relative path `rel` (through the stat cache) and
-/// stage its content in `batch`. Returns the pointer it gets and how many
-/// files had to be read. Nothing is visible until the batch commits.
+/// stage its content in `batch`. Returns the pointer it gets, how many
+/// files had to be read, and the tables it holds that have no rows hash.
+/// Nothing is visible until the batch commits.
 pub(crate) fn store_path(
     repo: &Repo,
     cache: &mut StatCache,
     batch: &Batch<'_>,
     rel: &str,
     progress: &dyn Progress,
-) -> Result<(Pointer, u64)> {
+) -> Result<(Pointer, u64, Vec<NoRows>)> {
     let store = repo.store();
     let abs = repo.abs(rel);
     let (is_dir, files) = scanned_files(walk::scan(&abs, repo.root())?)
@@ -321,5 +334,20 @@ pub(crate) fn store_path(
         cache.prune_below(rel, &|k| present.contains(k));
     }
     let hashed = current.iter().filter(|c| c.hashed).count() as u64;
-    Ok((pointer, hashed))
+    // A table that cannot be read is still tracked by its bytes; say why
+    // it has no rows (reading it again: this is the rare case).
+    let no_rows = current
+        .iter()
+        .filter(|c| {
+            c.known.rows.is_none() && crate::format::table::table_format(&c.entry.rel).is_some()
+        })
+        .filter_map(|c| {
+            let why = crate::format::hash::table_rows_error(&c.entry.abs)?;
+            Some(NoRows {
+                path: cache_key(rel, &c.entry.rel),
+                reason: why.to_string(),
+            })
+        })
+        .collect();
+    Ok((pointer, hashed, no_rows))
 }

@@ -581,7 +581,7 @@ fn materialize(
             progress.advance(1, e.size);
             match result {
                 Ok(d) => {
-                    let rows_known = d.rows.is_some() || hash::row_format(&e.path).is_none();
+                    let rows_known = d.rows.is_some() || !hash::has_rows(&e.path);
                     let known = rows_known.then_some(Known {
                         id: d.id,
                         rows: d.rows,

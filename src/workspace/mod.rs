@@ -9,7 +9,7 @@ mod ls;
 mod status;
 pub mod walk;
 
-pub use add::{add, AddOutcome, AddReport};
+pub use add::{add, AddOutcome, AddReport, NoRows};
 pub(crate) use add::{keep_finished_work, store_path};
 pub use checkout::{
     checkout, checkout_all, resolve_target, CheckoutOptions, CheckoutReport, Failed, Kept,
