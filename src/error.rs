@@ -96,6 +96,13 @@ pub enum PathError {
     },
     #[error("{} is not tracked by rvc (no {}.rvc pointer)", path.display(), path.display())]
     NotTracked { path: PathBuf },
+    #[error("{} is not in {} (the tree {} names holds no such path)", path.display(), dir, pointer.display())]
+    NotInTree {
+        path: PathBuf,
+        /// The tracked directory, repository-relative.
+        dir: String,
+        pointer: PathBuf,
+    },
     #[error("{} is inside {}, which {} tracks as one directory", path.display(), dir, pointer.display())]
     InsideTracked {
         path: PathBuf,
@@ -126,6 +133,10 @@ pub enum Format {
     Rows,
     /// A table (Parquet or Arrow IPC) whose rows are hashed.
     Table,
+    /// The record of partly checked-out directories.
+    Partial,
+    /// A DVC file (`.dvc`, `dvc.lock`, `.dvc/config`) being imported.
+    Dvc,
     /// A metrics file (JSON, YAML, trainer_state.json).
     Metrics,
     /// A params file (YAML, JSON, TOML).
@@ -148,6 +159,8 @@ impl Format {
             Format::Released => "released",
             Format::Rows => "rows",
             Format::Table => "table",
+            Format::Partial => "partial",
+            Format::Dvc => "dvc",
             Format::Metrics => "metrics",
             Format::Params => "params",
             Format::EventFile => "event_file",
@@ -513,6 +526,7 @@ impl Error {
                 PathError::ContainsTracked { .. } => "contains_tracked",
                 PathError::NotTracked { .. } => "not_tracked",
                 PathError::InsideTracked { .. } => "inside_tracked",
+                PathError::NotInTree { .. } => "not_in_tree",
                 PathError::TrackedByGit { .. } => "tracked_by_git",
             },
             Error::Format(e) => e.format.name(),
@@ -601,6 +615,7 @@ impl Error {
                 | PathError::ContainsTracked { path, .. }
                 | PathError::NotTracked { path }
                 | PathError::InsideTracked { path, .. }
+                | PathError::NotInTree { path, .. }
                 | PathError::TrackedByGit { path, .. } => p(path),
             },
             Error::Format(e) => match &e.place {

@@ -16,6 +16,7 @@
 //! * [`remote`] implements `push`, `fetch` and `pull` through object storage.
 //! * [`maintenance`] keeps the store healthy: retention, `gc`, `fsck`, `du`.
 //! * [`hooks`] installs and runs the git hooks.
+//! * [`import`] brings data and runs over from DVC (`rvc import dvc`).
 //! * [`io`] is the low level: memory maps, atomic writes, content stamps,
 //!   progress reports, and the stop flag Ctrl-C sets.
 //! * [`error`] is what goes wrong, as data.
@@ -25,6 +26,7 @@
 pub mod error;
 pub mod format;
 pub mod hooks;
+pub mod import;
 pub mod io;
 pub mod maintenance;
 pub mod plots;

@@ -30,13 +30,18 @@ pub struct Args {
     /// Also list the metrics whose final value did not change.
     #[arg(long)]
     all: bool,
+    /// Match rows of CSV, TSV, JSONL, Parquet and Arrow files by this
+    /// column, and name the keys added, removed and changed, with the
+    /// columns that changed.
+    #[arg(long, value_name = "COLUMN")]
+    key: Option<String>,
 }
 
 pub fn run(cwd: &Path, args: Args) -> CmdResult {
     let repo = super::open_repo(cwd)?;
     match rvc::workspace::diff::comparison(&repo, &args.targets)? {
         Comparison::Runs(a, b) => {
-            let d = rvc::run::diff::diff(&repo, &a, &b)?;
+            let d = rvc::run::diff::diff(&repo, &a, &b, args.key.as_deref())?;
             if args.json {
                 print_json(&d);
             } else {
@@ -44,7 +49,8 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             }
         }
         Comparison::Data(from, to) => {
-            let d = rvc::workspace::diff::diff(&repo, &from, &to, &Bar::new())?;
+            let d =
+                rvc::workspace::diff::diff(&repo, &from, &to, args.key.as_deref(), &Bar::new())?;
             for w in &d.warnings {
                 eprintln!("warning: left out an unreadable pointer: {w}");
             }
@@ -178,8 +184,75 @@ fn render_data_change(out: Out, label: &str, c: &DataChange) {
             out.sub(format!("... and {} more {label}", files.len() - 10));
         }
     }
+    for k in &c.keyed {
+        render_keyed(out, c, k);
+    }
     if let Some(n) = &c.note {
         out.sub(format!("({n})"));
+    }
+}
+
+/// Rows matched by key: the counts, then the first keys of each kind.
+fn render_keyed(out: Out, c: &DataChange, k: &rvc::run::rowdiff::KeyedDiff) {
+    let file = if k.file == c.path {
+        String::new()
+    } else {
+        format!("{}: ", k.file)
+    };
+    out.sub(format!(
+        "{file}by {}: {} added, {} removed, {} changed, {} unchanged",
+        k.key, k.added, k.removed, k.changed, k.unchanged
+    ));
+    let more = |shown: usize, total: u64| {
+        if total > shown as u64 {
+            format!(" ... and {} more", total - shown as u64)
+        } else {
+            String::new()
+        }
+    };
+    for r in &k.changed_rows {
+        out.sub(format!(
+            "  ~ {} = {}: {}",
+            k.key,
+            r.key,
+            r.columns.join(", ")
+        ));
+    }
+    if k.changed > k.changed_rows.len() as u64 {
+        out.sub(format!(
+            "  ... and {} more changed",
+            k.changed - k.changed_rows.len() as u64
+        ));
+    }
+    if !k.columns_changed.is_empty() {
+        let cols: Vec<String> = k
+            .columns_changed
+            .iter()
+            .map(|(c, n)| format!("{c} ({n})"))
+            .collect();
+        out.sub(format!("  columns changed: {}", cols.join(", ")));
+    }
+    if !k.added_keys.is_empty() {
+        out.sub(format!(
+            "  + {}{}",
+            k.added_keys.join(", "),
+            more(k.added_keys.len(), k.added)
+        ));
+    }
+    if !k.removed_keys.is_empty() {
+        out.sub(format!(
+            "  - {}{}",
+            k.removed_keys.join(", "),
+            more(k.removed_keys.len(), k.removed)
+        ));
+    }
+    for (label, cols) in [
+        ("columns added", &k.columns_added),
+        ("columns removed", &k.columns_removed),
+    ] {
+        if !cols.is_empty() {
+            out.sub(format!("  {label}: {}", cols.join(", ")));
+        }
     }
 }
 

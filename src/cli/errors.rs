@@ -249,8 +249,11 @@ fn path_hint(e: &PathError) -> String {
         ),
         PathError::NotTracked { .. } => "track it with `rvc add PATH`".into(),
         PathError::InsideTracked { pointer, .. } => format!(
-            "name the whole directory instead (`{}`); partial checkout is not supported yet",
+            "name the whole directory instead (`{}`)",
             pointer.display()
+        ),
+        PathError::NotInTree { dir, .. } => format!(
+            "`rvc ls {dir}` lists the paths it holds"
         ),
         PathError::TrackedByGit { files, .. } => format!(
             "stop tracking it in git first: `git rm -r --cached {}` (the files stay on disk), or pass --force to track it in both",

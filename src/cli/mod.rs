@@ -10,6 +10,7 @@ mod fsck;
 mod gc;
 mod hash;
 mod hooks;
+mod import;
 mod init;
 mod json;
 mod lock;
@@ -98,6 +99,8 @@ enum Command {
     Hooks(hooks::Args),
     /// Run one git hook's check (what the installed hooks call).
     Hook(hooks::HookArgs),
+    /// Bring data and runs over from another tool: `rvc import dvc`.
+    Import(import::Args),
 }
 
 /// Open the repository around `cwd`, with the environment over its config
@@ -176,6 +179,7 @@ pub fn run() -> ExitCode {
         Command::Pull(a) => transfer::pull(&cwd, a),
         Command::Hooks(a) => hooks::install(&cwd, a),
         Command::Hook(a) => hooks::run(&cwd, a),
+        Command::Import(a) => import::run(&cwd, a),
     };
     match result {
         Ok(code) => code,

@@ -99,8 +99,27 @@ fn render(items: &[StatusItem]) {
             }
         };
         let cache = if s.in_cache { "" } else { " (not in cache)" };
+        if let Some(p) = &s.partial {
+            let shown: Vec<&str> = p.parts.iter().take(SHOW).map(String::as_str).collect();
+            let more = if p.parts.len() > SHOW {
+                format!(" and {} more", p.parts.len() - SHOW)
+            } else {
+                String::new()
+            };
+            println!(
+                "partial:      {} (checked out: {}{more}; {} not checked out){}",
+                item.path,
+                shown.join(", "),
+                plural(p.not_checked_out, "file", "files"),
+                if s.state == State::Unchanged {
+                    cache
+                } else {
+                    ""
+                }
+            );
+        }
         match s.state {
-            State::Unchanged if s.in_cache => unchanged += 1,
+            State::Unchanged if s.in_cache || s.partial.is_some() => unchanged += 1,
             State::Unchanged => println!("not in cache: {}", item.path),
             State::Missing => println!("missing:      {}{cache}", item.path),
             State::Modified => {

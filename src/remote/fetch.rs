@@ -8,7 +8,8 @@
 //!    committed first; then each manifest, once the chunks it lists hash in
 //!    order to its file id (hashed as they arrive, see [`super::in_order`],
 //!    or else read back from the store); then trees whose files are all
-//!    present. Nothing unverified or incomplete is stored.
+//!    present (for a partial pull, whose files in the parts asked for are).
+//!    Nothing unverified or incomplete is stored.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
@@ -124,21 +125,39 @@ pub fn fetch(
     // Trees.
     let mut files: HashMap<Id, String> = HashMap::new();
     let mut want_trees: Vec<(Id, String)> = Vec::new();
+    // Per tree, the paths inside it wanted (a partial pull); `None` is all.
+    let mut only: HashMap<Id, Option<std::collections::BTreeSet<String>>> = HashMap::new();
     for k in roots {
         match k.root() {
             Root::File(id) => {
                 files.entry(id).or_insert_with(|| k.source.clone());
             }
-            Root::Tree(id) => want_trees.push((id, k.source.clone())),
+            Root::Tree(id) => {
+                want_trees.push((id, k.source.clone()));
+                let slot = only.entry(id).or_insert_with(|| Some(Default::default()));
+                match (slot.as_mut(), k.only.is_empty()) {
+                    (_, true) => *slot = None,
+                    (Some(parts), false) => parts.extend(k.only.iter().cloned()),
+                    (None, false) => {}
+                }
+            }
         }
     }
+    let add_files = |files: &mut HashMap<Id, String>, id: &Id, t: &Tree, source: &str| {
+        let parts = only.get(id).and_then(Option::as_ref);
+        for e in t.entries() {
+            if parts.is_none_or(|p| crate::workspace::partial::in_parts(&e.path, p)) {
+                files.entry(e.id).or_insert_with(|| source.to_string());
+            }
+        }
+    };
     let mut new_trees: Vec<(Id, Tree)> = Vec::new();
     let mut to_get: Vec<ObjectRef> = Vec::new();
     for (id, source) in &want_trees {
         if store.contains_tree(id) {
             f.note_local();
             match store.get_tree(id) {
-                Ok(t) => add_files(&mut files, &t, source),
+                Ok(t) => add_files(&mut files, id, &t, source),
                 Err(e) => f.fail(super::object_rel(Area::Tree, id), e.to_string()),
             }
         } else {
@@ -158,7 +177,7 @@ pub fn fetch(
     for (o, bytes) in f.get_loose(&rt, &to_get, progress) {
         match check_tree(&o.id, &bytes) {
             Ok(t) => {
-                add_files(&mut files, &t, &f.needed_by[&o.id].clone());
+                add_files(&mut files, &o.id, &t, &f.needed_by[&o.id].clone());
                 new_trees.push((o.id, t));
             }
             Err(e) => f.corrupt(o, e.problem()),
@@ -297,7 +316,16 @@ pub fn fetch(
     let stats = batch.commit()?;
     let batch = store.batch();
     for (id, t) in &new_trees {
-        if t.entries().iter().all(|e| store.contains(&e.id)) {
+        // A partial pull stores the tree once the parts it asked for are.
+        let parts = only.get(id).and_then(Option::as_ref);
+        let wanted = |e: &&tree::Entry| {
+            parts.is_none_or(|p| crate::workspace::partial::in_parts(&e.path, p))
+        };
+        if t.entries()
+            .iter()
+            .filter(wanted)
+            .all(|e| store.contains(&e.id))
+        {
             let stored = batch.put_tree(t)?;
             debug_assert_eq!(stored, *id);
         }
@@ -308,12 +336,6 @@ pub fn fetch(
     report.bytes += stats.new_bytes + stats2.new_bytes;
     report.missing.sort_by(|a, b| a.object.cmp(&b.object));
     Ok(report)
-}
-
-fn add_files(files: &mut HashMap<Id, String>, t: &Tree, source: &str) {
-    for e in t.entries() {
-        files.entry(e.id).or_insert_with(|| source.to_string());
-    }
 }
 
 /// Check a downloaded tree listing against its id, and parse it.

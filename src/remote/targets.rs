@@ -1,12 +1,14 @@
 //! What a transfer covers: pointer files, runs, or the whole workspace.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::error::{Error, LookupError, Result};
 use crate::repository::roots::{of_run, Keep};
 use crate::repository::Repo;
 use crate::store::{ObjectKind, Root};
-use crate::workspace::find_pointers;
+use crate::workspace::partial::Partial;
+use crate::workspace::{find_pointers, Part, Tracked};
 use crate::workspace::{resolve_target, Target};
 
 /// What `push`, `fetch` and `pull` transfer.
@@ -22,16 +24,29 @@ pub struct Scope {
 /// The roots a transfer covers, each with what names it.
 pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
     let mut keep = Vec::new();
+    let partial = Partial::load(repo)?;
+    // A partly checked-out directory brings only its parts, unless named.
+    let of = |t: Tracked| -> Result<Keep> {
+        let only = match &t.part {
+            Part::Whole => BTreeSet::new(),
+            Part::Sub(sub) => BTreeSet::from([sub.clone()]),
+            Part::Recorded => partial.parts(&t.path).cloned().unwrap_or_default(),
+        };
+        Ok(Keep {
+            only,
+            ..Keep::of_pointer(t.pointer_file, &t.pointer?)
+        })
+    };
     if scope.targets.is_empty() {
         for t in find_pointers(repo)? {
-            keep.push(Keep::of_pointer(t.pointer_file, &t.pointer?));
+            keep.push(of(t)?);
         }
     }
     for arg in &scope.targets {
         match resolve(repo, cwd, arg)? {
             Target::Pointers(ts) => {
                 for t in ts {
-                    keep.push(Keep::of_pointer(t.pointer_file, &t.pointer?));
+                    keep.push(of(t)?);
                 }
             }
             Target::Run(run) => keep.extend(of_run(&run.file, &run.lock)),
@@ -44,6 +59,7 @@ pub fn roots_for(repo: &Repo, cwd: &Path, scope: &Scope) -> Result<Vec<Keep>> {
                 logical: 0,
                 run_output: false,
                 except: Default::default(),
+                only: Default::default(),
             }),
         }
     }

@@ -153,6 +153,21 @@ impl Repo {
     /// `/`-separated path relative to the root, refusing anything outside
     /// the repository or inside `.rvc/` or `.git/`. Symlinks in the parent
     /// directories are resolved; the last component is kept as given.
+    /// `path` relative to the root by its spelling alone, for a path that
+    /// need not exist: `None` when it is outside the repository, the root
+    /// itself, or not a valid tracked path.
+    pub fn relative_lexical(&self, cwd: &Path, path: &Path) -> Option<String> {
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cwd.join(path)
+        };
+        let normal = normalize(&joined);
+        let rel = normal.strip_prefix(&self.root).ok()?.to_str()?.to_string();
+        crate::format::tree::check_path(&rel).ok()?;
+        (rel.split('/').next() != Some(RVC_DIR)).then_some(rel)
+    }
+
     pub fn relative(&self, cwd: &Path, path: &Path) -> Result<String> {
         let joined = if path.is_absolute() {
             path.to_path_buf()

@@ -27,6 +27,9 @@ pub struct Keep {
     pub run_output: bool,
     /// Paths inside the tree that are not kept: released checkpoints.
     pub except: BTreeSet<String>,
+    /// For a transfer: only these paths inside the tree (a partial pull);
+    /// empty means all of it. Never set for what gc keeps.
+    pub only: BTreeSet<String>,
 }
 
 impl Keep {
@@ -41,6 +44,7 @@ impl Keep {
             logical: p.size,
             run_output: false,
             except: BTreeSet::new(),
+            only: BTreeSet::new(),
         }
     }
 
@@ -75,6 +79,7 @@ pub(crate) fn of_run(source: &str, lock: &Lockfile) -> Vec<Keep> {
                 logical: 0,
                 run_output: false,
                 except: BTreeSet::new(),
+                only: BTreeSet::new(),
             });
         }
     }

@@ -51,6 +51,8 @@ pub struct DataChange {
     pub rows_after: Option<u64>,
     /// Row-level changes of a row file (or of the row files of a directory).
     pub rows: Option<RowCounts>,
+    /// With `--key`: rows matched by the key column, per file compared.
+    pub keyed: Vec<rowdiff::KeyedDiff>,
     /// For directories: files added, removed and modified (paths inside it).
     pub files_added: Vec<String>,
     pub files_removed: Vec<String>,
@@ -140,7 +142,9 @@ impl<'a> Version<'a> {
 }
 
 /// Compare run `a` (before) with run `b` (after).
-pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
+/// `key`, when given, is a column by which rows of row files and tables
+/// are matched (see [`rowdiff::compare_keyed`]).
+pub fn diff(repo: &Repo, a: &Run, b: &Run, key: Option<&str>) -> Result<RunDiff> {
     let side = |r: &Run| Side {
         name: r.lock.run.name.clone(),
         run_id: r.id,
@@ -192,6 +196,7 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
                 role,
                 x.map(Version::stored),
                 y.map(Version::stored),
+                key,
             ));
         }
     }
@@ -373,12 +378,14 @@ pub fn diff(repo: &Repo, a: &Run, b: &Run) -> Result<RunDiff> {
 }
 
 /// How the version `x` of a path became `y` (either may be absent): ids,
-/// rows, and for directories the files added, removed and modified.
+/// rows, and for directories the files added, removed and modified. With
+/// `key`, rows of files on both sides are also matched by that column.
 pub(crate) fn data_change(
     repo: &Repo,
     role: &'static str,
     vx: Option<Version<'_>>,
     vy: Option<Version<'_>>,
+    key: Option<&str>,
 ) -> DataChange {
     let (x, y) = (vx.map(|v| v.artifact), vy.map(|v| v.artifact));
     let path = y.or(x).map(|a| a.path.clone()).unwrap_or_default();
@@ -392,6 +399,7 @@ pub(crate) fn data_change(
         rows_before: x.and_then(|x| x.rows),
         rows_after: y.and_then(|y| y.rows),
         rows: None,
+        keyed: Vec::new(),
         files_added: Vec::new(),
         files_removed: Vec::new(),
         files_modified: Vec::new(),
@@ -440,7 +448,7 @@ pub(crate) fn data_change(
     }
     // A file of a directory is `name` below it; a file pointer is itself.
     let rows_of = |v: Version<'_>, id: Option<Id>, name: &str| match (id, v.on_disk) {
-        (None, _) => Ok(crate::format::hash::row_format(name).map(|_| Vec::new())),
+        (None, _) => Ok(None),
         (Some(_), Some(disk)) if v.artifact.kind == PointerKind::Dir => {
             rowdiff::disk_rows(&disk.join(name), name)
         }
@@ -448,18 +456,61 @@ pub(crate) fn data_change(
         (Some(id), None) => rowdiff::stored_rows(store, &id, name),
     };
     let mut total: Option<RowCounts> = None;
+    let mut add = |r: RowCounts| {
+        let t = total.get_or_insert_with(RowCounts::default);
+        t.added += r.added;
+        t.removed += r.removed;
+        t.changed += r.changed;
+        t.approximate |= r.approximate;
+    };
     for (name, before, after) in pairs {
-        match (rows_of(vx, before, &name), rows_of(vy, after, &name)) {
-            (Ok(Some(ra)), Ok(Some(rb))) => {
-                let r = rowdiff::compare(&ra, &rb);
-                let t = total.get_or_insert_with(RowCounts::default);
-                t.added += r.added;
-                t.removed += r.removed;
-                t.changed += r.changed;
-                t.approximate |= r.approximate;
+        // A file on one side only: all its rows are added or removed.
+        let counted = |v: Version<'_>, id: Option<Id>| match id {
+            None => Ok(None),
+            Some(_) => rows_of(v, id, &name),
+        };
+        let (ra, rb) = match (counted(vx, before), counted(vy, after)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                c.note = Some(format!("rows of {name} not compared: {e}"));
+                continue;
             }
-            (Ok(None), _) | (_, Ok(None)) => {}
-            (Err(e), _) | (_, Err(e)) => c.note = Some(format!("rows of {name} not compared: {e}")),
+        };
+        match (ra, rb) {
+            (Some(ra), Some(rb)) => {
+                if let Some(key) = key {
+                    match rowdiff::compare_keyed(&ra, &rb, key, &name) {
+                        Ok(k) => c.keyed.push(k),
+                        Err(e) => c.note = Some(format!("rows of {name} not matched by key: {e}")),
+                    }
+                }
+                match rowdiff::compare(&ra, &rb) {
+                    Ok(Some(r)) => add(r),
+                    Ok(None) => {}
+                    Err(e) => c.note = Some(format!("rows of {name} not compared: {e}")),
+                }
+            }
+            (None, Some(r)) | (Some(r), None) => {
+                let n = match rowdiff::count(&r) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        c.note = Some(format!("rows of {name} not counted: {e}"));
+                        continue;
+                    }
+                };
+                if before.is_none() {
+                    add(RowCounts {
+                        added: n,
+                        ..Default::default()
+                    });
+                } else {
+                    add(RowCounts {
+                        removed: n,
+                        ..Default::default()
+                    });
+                }
+            }
+            (None, None) => {}
         }
     }
     c.rows = total;

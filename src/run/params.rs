@@ -143,7 +143,7 @@ fn flatten_toml(prefix: &str, v: &toml::Value, out: &mut Params) {
     }
 }
 
-fn flatten_yaml(prefix: &str, v: &yaml_rust2::Yaml, out: &mut Params) {
+pub(crate) fn flatten_yaml(prefix: &str, v: &yaml_rust2::Yaml, out: &mut Params) {
     use yaml_rust2::Yaml as Y;
     match v {
         Y::Hash(h) => {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::partial::{in_parts, Partial};
 use super::walk::{self, FileEntry};
 use super::{cache_key, dir_pointer, pointer_for, remember, scanned_files, tree_of, Current};
 use crate::error::{Error, PathError, Result};
@@ -230,6 +231,51 @@ fn refuse_tracked_inside(rel: &str, files: &[FileEntry]) -> Result<()> {
     Ok(())
 }
 
+/// Add to `current` (what is on disk of the directory `rel`) the files of
+/// its current tree that are outside `parts` and not on disk: they were
+/// never checked out, and stay as they are. They get an empty `abs`, so
+/// the caller can drop them again after building the tree. Returns whether
+/// any of them has rows (then the directory's combined rows are unknown).
+fn keep_parts_not_checked_out(
+    repo: &Repo,
+    rel: &str,
+    parts: &std::collections::BTreeSet<String>,
+    current: &mut Vec<Current>,
+) -> Result<bool> {
+    let pointer_file = format!("{rel}{}", pointer::SUFFIX);
+    let old = Pointer::load(&repo.abs(&pointer_file))?;
+    let tree = repo.store().get_tree(&old.id)?;
+    let present: std::collections::HashSet<String> =
+        current.iter().map(|c| c.entry.rel.clone()).collect();
+    let mut rows_unknown = false;
+    for e in tree.entries() {
+        if in_parts(&e.path, parts) || present.contains(&e.path) {
+            continue;
+        }
+        rows_unknown |= crate::format::hash::has_rows(&e.path);
+        current.push(Current {
+            entry: FileEntry {
+                rel: e.path.clone(),
+                abs: PathBuf::new(),
+                stamp: crate::io::stamp::Stamp {
+                    size: e.size,
+                    mtime_ns: 0,
+                    ctime_ns: 0,
+                    ino: 0,
+                },
+                exec: e.kind == crate::format::tree::Kind::Exec,
+            },
+            known: Known {
+                id: e.id,
+                rows: None,
+            },
+            hashed: false,
+        });
+    }
+    current.sort_unstable_by(|a, b| a.entry.rel.as_bytes().cmp(b.entry.rel.as_bytes()));
+    Ok(rows_unknown)
+}
+
 /// Hash the repository-relative path `rel` (through the stat cache) and
 /// stage its content in `batch`. Returns the pointer it gets, how many
 /// files had to be read, and the tables it holds that have no rows hash.
@@ -319,9 +365,21 @@ pub(crate) fn store_path(
             e => e,
         });
     }
+    // A directory checked out in part keeps what is not checked out as
+    // its pointer names it.
+    let mut rows_unknown = false;
+    if is_dir {
+        if let Some(parts) = Partial::load(repo)?.parts(rel) {
+            rows_unknown = keep_parts_not_checked_out(repo, rel, parts, &mut current)?;
+        }
+    }
     // A directory's tree is stored, and its id (hashed once) names it.
     let pointer = if is_dir {
-        dir_pointer(rel, batch.put_tree(&tree_of(&current)?)?, &current)
+        let mut p = dir_pointer(rel, batch.put_tree(&tree_of(&current)?)?, &current);
+        if rows_unknown {
+            p.rows = None;
+        }
+        p
     } else {
         pointer_for(rel, false, &current)?
     };
@@ -333,6 +391,7 @@ pub(crate) fn store_path(
             .collect();
         cache.prune_below(rel, &|k| present.contains(k));
     }
+    current.retain(|c| !c.entry.abs.as_os_str().is_empty());
     let hashed = current.iter().filter(|c| c.hashed).count() as u64;
     // A table that cannot be read is still tracked by its bytes; say why
     // it has no rows (reading it again: this is the rare case).

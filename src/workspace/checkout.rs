@@ -15,8 +15,11 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::partial::Partial;
 use super::walk::{self, Scanned};
-use super::{cache_key, current_ids, find_pointers, stamp_now, tracked_for, Current, Tracked};
+use super::{
+    cache_key, current_ids, find_pointers, stamp_now, tracked_or_part, Current, Part, Tracked,
+};
 use crate::error::{Error, IoContext, LookupError, PathError, Result};
 use crate::format::hash;
 use crate::format::id::{self, Id};
@@ -165,7 +168,14 @@ pub fn checkout_all(
 /// that some pointer names is restored at that pointer's path unless
 /// `dest` is given; otherwise it goes to `dest`, by default `./<short id>`.
 pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -> Result<Target> {
-    match tracked_for(repo, cwd, Path::new(arg)) {
+    match tracked_or_part(repo, cwd, Path::new(arg)) {
+        Ok(t) if matches!(t.part, Part::Sub(_)) && dest.is_some() => {
+            return Err(Error::Path(PathError::InsideTracked {
+                path: PathBuf::from(arg),
+                dir: t.path,
+                pointer: PathBuf::from(t.pointer_file),
+            }))
+        }
         Ok(t) => {
             let Some(dest) = dest else {
                 return Ok(Target::Pointers(vec![t]));
@@ -318,12 +328,50 @@ pub fn checkout(
     match target {
         Target::Run(_) => unreachable!("converted above"),
         Target::Pointers(tracked) => {
+            let mut partial = Partial::load(repo)?;
             for t in tracked {
                 let result = t.pointer.and_then(|p| {
                     let gone = released.get(&p.id).filter(|_| outputs.contains(&t.path));
                     if gone.is_some_and(|g| g.contains("")) {
                         report.released.push(t.path.clone());
                         return Ok(());
+                    }
+                    if p.kind == PointerKind::Dir {
+                        let parts: Option<Vec<String>> = match &t.part {
+                            Part::Whole => None,
+                            Part::Recorded => {
+                                partial.parts(&t.path).map(|s| s.iter().cloned().collect())
+                            }
+                            Part::Sub(sub) => Some(vec![sub.clone()]),
+                        };
+                        if let Some(parts) = parts {
+                            let tree = repo.store().get_tree(&p.id)?;
+                            if let Part::Sub(sub) = &t.part {
+                                // A part of a directory that is not there
+                                // starts a partial checkout; the record is
+                                // written before any file, so a stop part
+                                // way never leaves files it does not cover.
+                                let recorded = partial.parts(&t.path).is_some();
+                                if recorded || !holds_files(&repo.abs(&t.path)) {
+                                    partial.include(&t.path, sub);
+                                    partial.save(repo)?;
+                                }
+                            }
+                            for part in parts {
+                                let at =
+                                    restore_part(repo, &t.path, &t.pointer_file, &tree, &part)?;
+                                materialize(
+                                    repo,
+                                    &mut cache,
+                                    &at.0,
+                                    &at.1,
+                                    opts,
+                                    progress,
+                                    &mut report,
+                                )?;
+                            }
+                            return Ok(());
+                        }
                     }
                     let content = match p.kind {
                         PointerKind::File => Content::File {
@@ -356,7 +404,12 @@ pub fn checkout(
                         label: t.path.clone(),
                         cache_prefix: Some(t.path.clone()),
                     };
-                    materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)
+                    materialize(repo, &mut cache, &at, &content, opts, progress, &mut report)?;
+                    // All of it is checked out now.
+                    if partial.clear(&t.path) {
+                        partial.save(repo)?;
+                    }
+                    Ok(())
                 });
                 if let Err(e) = result {
                     report.failed.push(Failed {
@@ -388,6 +441,67 @@ pub fn checkout(
     Ok(report)
 }
 
+/// Whether the directory at `dir` holds any file (at any depth).
+fn holds_files(dir: &Path) -> bool {
+    walkdir_any(dir)
+}
+
+fn walkdir_any(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| match e.file_type() {
+        Ok(t) if t.is_dir() => walkdir_any(&e.path()),
+        Ok(_) => true,
+        Err(_) => true,
+    })
+}
+
+/// Where the part `part` of the tracked directory `t` goes, and what it
+/// holds: a file, or the files below it.
+fn restore_part(
+    repo: &Repo,
+    dir: &str,
+    pointer_file: &str,
+    tree: &Tree,
+    part: &str,
+) -> Result<(Place, Content)> {
+    let label = format!("{dir}/{part}");
+    let entries: Vec<&Entry> = tree
+        .entries()
+        .iter()
+        .filter(|e| crate::workspace::partial::within(&e.path, part))
+        .collect();
+    let content = match entries.as_slice() {
+        [] => {
+            return Err(Error::Path(PathError::NotInTree {
+                path: PathBuf::from(&label),
+                dir: dir.to_string(),
+                pointer: PathBuf::from(pointer_file),
+            }))
+        }
+        [e] if e.path == part => Content::File {
+            id: e.id,
+            exec: Some(e.kind == Kind::Exec),
+        },
+        _ => Content::Tree(Tree::from_entries(
+            entries
+                .iter()
+                .map(|e| Entry {
+                    path: e.path[part.len() + 1..].to_string(),
+                    ..(*e).clone()
+                })
+                .collect(),
+        )?),
+    };
+    let at = Place {
+        abs: repo.abs(&label),
+        label: label.clone(),
+        cache_prefix: Some(label),
+    };
+    Ok((at, content))
+}
+
 /// The inputs (and outputs) of a run, as tracked paths to restore.
 fn run_paths(run: &crate::run::Run, outputs: bool) -> Vec<Tracked> {
     let outs: &[crate::run::Artifact] = if outputs { &run.lock.outputs } else { &[] };
@@ -399,6 +513,7 @@ fn run_paths(run: &crate::run::Run, outputs: bool) -> Vec<Tracked> {
             pointer_file: format!("{}:{}", run.file, a.path),
             path: a.path.clone(),
             pointer: Ok(a.pointer()),
+            part: Part::Recorded,
         })
         .collect()
 }

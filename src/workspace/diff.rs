@@ -87,7 +87,14 @@ impl Item {
 }
 
 /// Compare the tracked data of `from` with that of `to`.
-pub fn diff(repo: &Repo, from: &Side, to: &Side, progress: &dyn Progress) -> Result<DataDiff> {
+/// With `key`, rows of row files and tables are also matched by that column.
+pub fn diff(
+    repo: &Repo,
+    from: &Side,
+    to: &Side,
+    key: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<DataDiff> {
     let git = git2::Repository::discover(repo.root()).map_err(|e| {
         Error::Repo(RepoError::Git {
             message: format!(
@@ -126,7 +133,13 @@ pub fn diff(repo: &Repo, from: &Side, to: &Side, progress: &dyn Progress) -> Res
         changes.push(PathChange {
             change,
             workspace: y.and_then(|y| y.note).or(x.and_then(|x| x.note)),
-            data: data_change(repo, "tracked", x.map(Item::version), y.map(Item::version)),
+            data: data_change(
+                repo,
+                "tracked",
+                x.map(Item::version),
+                y.map(Item::version),
+                key,
+            ),
         });
     }
     Ok(DataDiff {

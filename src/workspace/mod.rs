@@ -6,6 +6,7 @@ mod add;
 mod checkout;
 pub mod diff;
 mod ls;
+pub mod partial;
 mod status;
 pub mod walk;
 
@@ -16,7 +17,7 @@ pub use checkout::{
     KeptReason, Target,
 };
 pub use ls::{ls, Listing};
-pub use status::{narrow, status, Changes, PointerStatus, State, StatusItem};
+pub use status::{narrow, status, Changes, PartialStatus, PointerStatus, State, StatusItem};
 
 use std::path::Path;
 
@@ -41,6 +42,21 @@ pub struct Tracked {
     /// Repository-relative tracked path (`data`).
     pub path: String,
     pub pointer: Result<Pointer>,
+    /// What of a tracked directory to cover.
+    pub part: Part,
+}
+
+/// Which part of a tracked path an operation covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// What the workspace holds: all of it, or the parts recorded as
+    /// checked out ([`partial`]). What `checkout` and `pull` without
+    /// arguments cover.
+    Recorded,
+    /// All of it: the tracked path was named.
+    Whole,
+    /// One path inside a tracked directory (`images/cat` of `data`).
+    Sub(String),
 }
 
 /// Every pointer file in the repository, sorted by path. Directories that
@@ -91,6 +107,7 @@ pub fn tracked(repo: &Repo, pointer_file: String) -> Tracked {
         pointer_file,
         path,
         pointer,
+        part: Part::Recorded,
     }
 }
 
@@ -110,11 +127,11 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
         Err(e) => return Err(e),
     };
     if rel.ends_with(pointer::SUFFIX) && repo.abs(&rel).is_file() {
-        return Ok(tracked(repo, rel));
+        return Ok(whole(tracked(repo, rel)));
     }
     let pointer_file = format!("{rel}{}", pointer::SUFFIX);
     if repo.abs(&pointer_file).is_file() {
-        return Ok(tracked(repo, pointer_file));
+        return Ok(whole(tracked(repo, pointer_file)));
     }
     if let Some((dir, pointer_file)) = enclosing_pointer(repo, &rel) {
         return Err(Error::Path(PathError::InsideTracked {
@@ -126,6 +143,43 @@ pub fn tracked_for(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
     Err(Error::Path(PathError::NotTracked {
         path: arg.to_path_buf(),
     }))
+}
+
+fn whole(t: Tracked) -> Tracked {
+    Tracked {
+        part: Part::Whole,
+        ..t
+    }
+}
+
+/// Like [`tracked_for`], but a path inside a tracked directory, whether
+/// it is on disk or not, is that directory's [`Part::Sub`].
+pub fn tracked_or_part(repo: &Repo, cwd: &Path, arg: &Path) -> Result<Tracked> {
+    match tracked_for(repo, cwd, arg) {
+        Err(Error::Path(PathError::InsideTracked { dir, pointer, .. })) => {
+            let rel = repo.relative(cwd, arg)?;
+            let sub = rel[dir.len() + 1..].to_string();
+            Ok(Tracked {
+                part: Part::Sub(sub),
+                ..tracked(repo, pointer.to_string_lossy().into_owned())
+            })
+        }
+        Err(e @ Error::Path(PathError::NotTracked { .. })) => {
+            // Not on disk (a part not checked out yet): look for the
+            // tracked directory by name alone.
+            let Some(rel) = repo.relative_lexical(cwd, arg) else {
+                return Err(e);
+            };
+            match enclosing_pointer(repo, &rel) {
+                Some((dir, pointer_file)) => Ok(Tracked {
+                    part: Part::Sub(rel[dir.len() + 1..].to_string()),
+                    ..tracked(repo, pointer_file)
+                }),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// The tracked directory that holds the repository-relative `rel`, and its

@@ -1,9 +1,10 @@
 //! `status`: how each tracked path compares with its pointer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rayon::prelude::*;
 
+use super::partial::{in_parts, Partial};
 use super::{on_disk, Current, Tracked};
 use crate::error::Result;
 use crate::format::id::Id;
@@ -40,6 +41,17 @@ pub struct PointerStatus {
     pub current_id: Option<Id>,
     /// For a modified directory whose stored tree is available.
     pub changes: Option<Changes>,
+    /// For a directory checked out in part: which parts, and how many of
+    /// its files are not checked out (and are not counted as removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialStatus>,
+}
+
+/// The parts of a directory that are checked out.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PartialStatus {
+    pub parts: Vec<String>,
+    pub not_checked_out: u64,
 }
 
 /// The status of one pointer file, or why it could not be determined.
@@ -60,11 +72,16 @@ pub fn status(
 ) -> Result<Vec<StatusItem>> {
     let _lock = repo.lock(false)?;
     let mut cache = repo.stat_cache();
+    let partial = Partial::load(repo)?;
     let mut items = Vec::with_capacity(tracked.len());
     for t in tracked {
-        let result = t
-            .pointer
-            .and_then(|pointer| one(repo, &mut cache, &t.path, &pointer, progress));
+        let parts = partial.parts(&t.path);
+        let result = t.pointer.and_then(|pointer| match (pointer.kind, parts) {
+            (PointerKind::Dir, Some(parts)) => {
+                in_part(repo, &mut cache, &t.path, &pointer, parts, progress)
+            }
+            _ => one(repo, &mut cache, &t.path, &pointer, progress),
+        });
         items.push(StatusItem {
             pointer_file: t.pointer_file,
             path: t.path,
@@ -89,6 +106,7 @@ fn one(
             in_cache: in_cache(store, pointer, None),
             current_id: None,
             changes: None,
+            partial: None,
         });
     };
     let unchanged = now.id == pointer.id && now.kind == pointer.kind;
@@ -116,6 +134,54 @@ fn one(
         in_cache: in_cache(store, pointer, ids.as_deref()),
         current_id: (!unchanged).then_some(now.id),
         changes,
+        partial: None,
+    })
+}
+
+/// The status of a directory checked out in part: files outside `parts`
+/// that are absent are not checked out, not removed, and only the files
+/// in the parts need to be in the store.
+fn in_part(
+    repo: &Repo,
+    cache: &mut crate::repository::statcache::StatCache,
+    rel: &str,
+    pointer: &Pointer,
+    parts: &BTreeSet<String>,
+    progress: &dyn Progress,
+) -> Result<PointerStatus> {
+    let store = repo.store();
+    let current = match on_disk(repo, cache, rel, progress)? {
+        Some((true, current, _)) => current,
+        _ => Vec::new(),
+    };
+    let tree = store.get_tree(&pointer.id)?;
+    let mut changes = diff(&tree, &current);
+    let before = changes.removed.len();
+    changes.removed.retain(|p| in_parts(p, parts));
+    let not_checked_out = (before - changes.removed.len()) as u64;
+    let clean =
+        changes.added.is_empty() && changes.removed.is_empty() && changes.modified.is_empty();
+    let in_cache = tree
+        .entries()
+        .par_iter()
+        .filter(|e| in_parts(&e.path, parts))
+        .all(|e| store.contains(&e.id));
+    let now = (!clean)
+        .then(|| super::tree_of(&current).map(|t| t.id()))
+        .transpose()?;
+    Ok(PointerStatus {
+        state: if clean {
+            State::Unchanged
+        } else {
+            State::Modified
+        },
+        in_cache,
+        current_id: now,
+        changes: (!clean).then_some(changes),
+        partial: Some(PartialStatus {
+            parts: parts.iter().cloned().collect(),
+            not_checked_out,
+        }),
     })
 }
 

@@ -1,0 +1,3 @@
+//! Moving to rvc from other tools: `rvc import dvc`.
+
+pub mod dvc;
