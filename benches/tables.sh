@@ -8,8 +8,9 @@
 #    Python check), and with `b3sum` of the file's bytes for scale.
 #    pyarrow is timed twice: the whole command (what a user waits for) and
 #    read_table alone inside the process (its import excluded).
-# 2. keyed: `rvc diff --key id` of two versions of a 1,000,000-row table
-#    (1,000 rows edited, 1,000 added), each side a Parquet file and a CSV.
+# 2. keyed: `rvc diff --key id` of two commits of a 1,000,000-row table
+#    (1,000 rows edited, 1,000 added), once as Parquet and once as CSV,
+#    against the same diff by position (no key).
 #
 #   benches/tables.sh
 #
@@ -79,25 +80,25 @@ if [[ " $PARTS " == *" keyed "* ]]; then
         python3 -c "import pyarrow.parquet as pq, pyarrow.csv as pc, sys
 for s in sys.argv[1:]: pc.write_csv(pq.read_table(s), s.replace('.parquet', '.csv'))" "$A" "$E"
     fi
-    W=$B/ws && rm -rf "$W" && mkdir -p "$W" && cd "$W"
-    git init -q && git config user.email b@example.com && git config user.name bench
-    "$RVC" init >/dev/null
-    mkdir data && cp "$A" data/t.parquet && cp "${A%.parquet}.csv" data/t.csv
-    "$RVC" add data/t.parquet data/t.csv >/dev/null && git add -A && git commit -qm a
-    cp "$E" data/t.parquet && cp "${E%.parquet}.csv" data/t.csv
-    "$RVC" add data/t.parquet data/t.csv >/dev/null && git add -A && git commit -qm b
-    "$RVC" diff HEAD~1 HEAD --key id
+    # One repository per format: two commits of the one file.
     for f in parquet csv; do
+        W=$B/ws-$f && rm -rf "$W" && mkdir -p "$W" && cd "$W"
+        git init -q && git config user.email b@example.com && git config user.name bench
+        "$RVC" init >/dev/null
+        cp "${A%.parquet}.$f" t.$f && "$RVC" add t.$f >/dev/null && git add -A && git commit -qm a
+        cp "${E%.parquet}.$f" t.$f && "$RVC" add t.$f >/dev/null && git add -A && git commit -qm b
+        "$RVC" diff HEAD~1 HEAD --key id
         hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$RES/keyed-$f.json" \
-            --command-name "rvc diff --key id ($f)" "$RVC diff HEAD~1 HEAD --key id data/t.$f"
+            --command-name "rvc diff --key id ($f)" "$RVC diff HEAD~1 HEAD --key id"
+        hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$RES/unkeyed-$f.json" \
+            --command-name "rvc diff ($f, by position)" "$RVC diff HEAD~1 HEAD"
     done
-    hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$RES/unkeyed-csv.json" \
-        --command-name "rvc diff (csv, by position)" "$RVC diff HEAD~1 HEAD data/t.csv"
     {
         echo "| $ROWS rows per side, 1,000 edited + 1,000 added | median |"
         echo "|---|---|"
-        echo "| rvc diff --key id, Parquet | $(median "$RES/keyed-parquet.json") ms |"
-        echo "| rvc diff --key id, CSV | $(median "$RES/keyed-csv.json") ms |"
-        echo "| rvc diff, CSV by position (no key) | $(median "$RES/unkeyed-csv.json") ms |"
+        echo "| rvc diff --key id, Parquet ($(du -m "$A" | cut -f1) MiB) | $(median "$RES/keyed-parquet.json") ms |"
+        echo "| rvc diff --key id, CSV ($(du -m "${A%.parquet}.csv" | cut -f1) MiB) | $(median "$RES/keyed-csv.json") ms |"
+        echo "| rvc diff by position, Parquet | $(median "$RES/unkeyed-parquet.json") ms |"
+        echo "| rvc diff by position, CSV | $(median "$RES/unkeyed-csv.json") ms |"
     } | tee "$RES/keyed.md"
 fi

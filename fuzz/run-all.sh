@@ -18,7 +18,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(pointer_parse tree_parse id_parse digest_bytes statcache_load tfevents_read chunk_decode
-        manifest_parse remote_index_decode pack_index_decode lockfile_parse config_parse)
+        manifest_parse remote_index_decode pack_index_decode lockfile_parse config_parse table_rows)
 fi
 # statcache_load and pointer_parse write a temp file per input: keep it in RAM.
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then

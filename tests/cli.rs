@@ -894,12 +894,19 @@ fn regression_messages_say_what_is_true() {
         &["checkout", "abc"],
         &["`abc` is too short for an id prefix"],
     );
-    // Inside a tracked directory, a real file is named as such.
+    // Inside a tracked directory, a file is that part of the directory:
+    // checked out alone (an edit whose bytes are not stored is kept).
+    ws.write("data/raw/reviews.csv", "id,text\n1,edited\n");
     fails(
         "data/raw",
         &["checkout", "reviews.csv"],
-        &["inside data, which data.rvc tracks as one directory"],
+        &["kept", "data/raw/reviews.csv"],
     );
+    ws.rvc(&["checkout", "reviews.csv", "--force"])
+        .current_dir(ws.path("data/raw"))
+        .assert()
+        .success();
+    assert_eq!(ws.read("data/raw/reviews.csv"), b"id,text\n1,a\n");
     // `ls RUN` lists the run's inputs and outputs.
     let out = ws.rvc(&["ls", "run-1"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{noise, stderr, Workspace};
+use common::{noise, Workspace};
 
 fn repo() -> Workspace {
     let ws = Workspace::new();
@@ -361,37 +361,9 @@ fn post_checkout_follows_the_branch_and_keeps_modified_data() {
         .success();
 }
 
-/// The `pre-commit` command: from the PATH, or installed from PyPI into a
-/// virtual environment under the target directory.
+/// The `pre-commit` command: from the PATH, or installed from PyPI.
 fn pre_commit_tool() -> PathBuf {
-    if let Ok(out) = Command::new("pre-commit").arg("--version").output() {
-        if out.status.success() {
-            return PathBuf::from("pre-commit");
-        }
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
-    let bin = venv.join("bin/pre-commit");
-    if !bin.is_file() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "python3 -m venv failed: the pre-commit test needs python3 with venv"
-        );
-        let out = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "pre-commit"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pip install pre-commit failed: {}",
-            stderr(&out)
-        );
-    }
-    bin
+    common::python_tool("pre-commit", "pre-commit")
 }
 
 #[test]

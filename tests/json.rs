@@ -261,7 +261,19 @@ fn every_command_prints_the_documented_json_and_the_snapshotted_text() {
             &["hook", "pre-commit"],
         ),
         case("Errors", "error", &["show", "run-9"]),
+        // Last: it adds a pointer. A DVC project as `dvc add` leaves it,
+        // with the file only in DVC's cache.
+        case("rvc import dvc --json", "import_dvc", &["import", "dvc"]),
     ];
+    ws.write(".dvc/config", "[core]\n    analytics = false\n");
+    ws.write(
+        ".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184",
+        "hello\n",
+    );
+    ws.write(
+        "greeting.txt.dvc",
+        "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: greeting.txt\n",
+    );
     let mut covered = BTreeSet::new();
     let mut errors = Vec::new();
     let settings = settings(&ws, remote.path());

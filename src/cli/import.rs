@@ -51,8 +51,13 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             );
         }
         for run in &r.runs {
+            let verb = if run.existing {
+                "kept the run already recorded for"
+            } else {
+                "recorded"
+            };
             println!(
-                "recorded stage {} as run {} -> {}  ({})",
+                "{verb} stage {} as run {} -> {}  ({})",
                 run.stage, run.run, run.lockfile, run.command
             );
         }

@@ -66,10 +66,24 @@ pub fn table_format(name: &str) -> Option<TableFormat> {
 pub fn table_rows(data: Bytes, format: TableFormat, path: &std::path::Path) -> Result<Rows> {
     let bad =
         |message: String| Error::Format(FormatError::file(Format::Table, path, None, message));
-    match format {
+    guarded(path, || match format {
         TableFormat::Parquet => parquet_rows(data).map_err(bad),
         TableFormat::Arrow => arrow_rows(data).map_err(bad),
-    }
+    })
+}
+
+/// Run a decoder on untrusted bytes: a panic inside the Parquet or Arrow
+/// crates (a malformed file they did not expect) is this file's error,
+/// not the end of the command.
+fn guarded<T>(path: &std::path::Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::Format(FormatError::file(
+            Format::Table,
+            path,
+            None,
+            "not a readable table (its decoder failed on it)",
+        )))
+    })
 }
 
 /// Every record batch of a table, in row order, with its schema first.
@@ -82,7 +96,7 @@ pub fn read_batches(
 ) -> Result<Arc<Schema>> {
     let bad =
         |message: String| Error::Format(FormatError::file(Format::Table, path, None, message));
-    match format {
+    guarded(path, || match format {
         TableFormat::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(data)
                 .map_err(|e| bad(parquet_message(&e)))?;
@@ -104,7 +118,58 @@ pub fn read_batches(
             }
             Ok(schema)
         }
-    }
+    })
+}
+
+/// `each` applied to every record batch of a table, on all cores (Parquet
+/// row groups in parallel), with the results in row order, and the
+/// schema. Used where rows are compared one by one (`rvc diff`): `each`
+/// should return what is needed of the batch, not the batch.
+pub fn map_batches<T: Send>(
+    data: Bytes,
+    format: TableFormat,
+    path: &std::path::Path,
+    each: impl Fn(&RecordBatch) -> Result<T> + Sync,
+) -> Result<(Arc<Schema>, Vec<T>)> {
+    use rayon::prelude::*;
+    let bad =
+        |message: String| Error::Format(FormatError::file(Format::Table, path, None, message));
+    guarded(path, || match format {
+        TableFormat::Parquet => {
+            let meta = ArrowReaderMetadata::load(&data, Default::default())
+                .map_err(|e| bad(parquet_message(&e)))?;
+            let groups = meta.metadata().num_row_groups();
+            let per_group = (0..groups)
+                .into_par_iter()
+                .map(|g| {
+                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                        data.clone(),
+                        meta.clone(),
+                    )
+                    .with_row_groups(vec![g])
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+                    .map_err(|e| bad(parquet_message(&e)))?;
+                    reader
+                        .map(|b| each(&b.map_err(|e| bad(e.to_string()))?))
+                        .collect::<Result<Vec<T>>>()
+                })
+                .collect::<Result<Vec<Vec<T>>>>()?;
+            Ok((
+                meta.schema().clone(),
+                per_group.into_iter().flatten().collect(),
+            ))
+        }
+        TableFormat::Arrow => {
+            let batches = ipc_batches(data).map_err(bad)?;
+            let schema = batches.schema();
+            let batches = batches
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(bad)?;
+            let out = batches.par_iter().map(&each).collect::<Result<Vec<T>>>()?;
+            Ok((schema, out))
+        }
+    })
 }
 
 fn parquet_message(e: &parquet::errors::ParquetError) -> String {

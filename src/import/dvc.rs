@@ -59,6 +59,9 @@ pub struct ImportedRun {
     pub command: String,
     pub run: String,
     pub lockfile: String,
+    /// The run was recorded by an earlier import (or has that name
+    /// already), and was left as it is.
+    pub existing: bool,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -646,6 +649,16 @@ fn import_stage(
         }
     }
     let name = run_name(&stage.name, dvc_file);
+    let path = crate::run::lockfile_path(repo, &name);
+    if path.exists() {
+        return Ok(ImportedRun {
+            stage: stage.name.clone(),
+            command: stage.cmd.clone(),
+            run: name,
+            lockfile: rel_of(root, &path),
+            existing: true,
+        });
+    }
     let opts = crate::run::record::LockOptions {
         name: name.clone(),
         inputs: stage.deps.iter().map(|d| d.path.clone()).collect(),
@@ -660,6 +673,7 @@ fn import_stage(
         command: stage.cmd.clone(),
         run: name,
         lockfile: r.run.file,
+        existing: false,
     })
 }
 

@@ -469,7 +469,7 @@ pub(crate) fn data_change(
             None => Ok(None),
             Some(_) => rows_of(v, id, &name),
         };
-        let (ra, rb) = match (counted(vx, before), counted(vy, after)) {
+        let (ra, rb) = match rayon::join(|| counted(vx, before), || counted(vy, after)) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
                 c.note = Some(format!("rows of {name} not compared: {e}"));
@@ -478,9 +478,20 @@ pub(crate) fn data_change(
         };
         match (ra, rb) {
             (Some(ra), Some(rb)) => {
+                // Matched by key, the counts are the key's; by position
+                // only when there is no key or it does not fit the file.
                 if let Some(key) = key {
                     match rowdiff::compare_keyed(&ra, &rb, key, &name) {
-                        Ok(k) => c.keyed.push(k),
+                        Ok(k) => {
+                            add(RowCounts {
+                                added: k.added,
+                                removed: k.removed,
+                                changed: k.changed,
+                                approximate: false,
+                            });
+                            c.keyed.push(k);
+                            continue;
+                        }
                         Err(e) => c.note = Some(format!("rows of {name} not matched by key: {e}")),
                     }
                 }

@@ -14,7 +14,7 @@
 //! of its canonical encoding).
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -124,18 +124,18 @@ fn lines(text: &[u8]) -> Vec<&[u8]> {
 
 /// A table's rows, each as a 128-bit digest of its canonical encoding.
 fn table_digests(data: &Bytes, format: TableFormat, name: &str) -> Result<Vec<u128>> {
-    let mut out = Vec::new();
-    let mut buf = Vec::new();
-    table::read_batches(data.clone(), format, Path::new(name), |batch| {
+    let (_, per_batch) = table::map_batches(data.clone(), format, Path::new(name), |batch| {
         let w = RowWriter::new(batch).map_err(|m| table_error(name, m))?;
-        for i in 0..w.rows() {
-            buf.clear();
-            w.put_row(i, &mut buf);
-            out.push(digest128(&buf));
-        }
-        Ok(())
+        let mut buf = Vec::new();
+        Ok((0..w.rows())
+            .map(|i| {
+                buf.clear();
+                w.put_row(i, &mut buf);
+                digest128(&buf)
+            })
+            .collect::<Vec<u128>>())
     })?;
-    Ok(out)
+    Ok(per_batch.into_iter().flatten().collect())
 }
 
 fn table_error(name: &str, message: String) -> Error {
@@ -269,19 +269,29 @@ struct KRow {
 /// The hash of a cell a row does not have (a JSON line without the field).
 const MISSING: u64 = 0x006d_6973_7369_6e67;
 
-fn hash64(bytes: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
+/// One hasher for every cell and key of a comparison (seeded the same way
+/// in every process, so that a run repeats exactly).
+fn hasher() -> &'static ahash::RandomState {
+    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(|| ahash::RandomState::with_seeds(0x7276, 0x6320, 0x6b65, 0x7973))
 }
+
+fn hash64(bytes: &[u8]) -> u64 {
+    hasher().hash_one(bytes)
+}
+
+type Map<'a, V> = HashMap<&'a [u8], V, ahash::RandomState>;
 
 /// Compare two versions of the file `file`, matching rows by the column
 /// `key`. Fails, naming the file, when the key is not a column of either
 /// version or repeats within one.
 pub fn compare_keyed(a: &Rows, b: &Rows, key: &str, file: &str) -> Result<KeyedDiff> {
-    let ka = keyed(a, key, file, "earlier")?;
-    let kb = keyed(b, key, file, "later")?;
-    let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(ka.rows.len());
+    let (ka, kb) = rayon::join(
+        || keyed(a, key, file, "earlier"),
+        || keyed(b, key, file, "later"),
+    );
+    let (ka, kb) = (ka?, kb?);
+    let mut index: Map<usize> = Map::with_capacity_and_hasher(ka.rows.len(), hasher().clone());
     for (i, r) in ka.rows.iter().enumerate() {
         if index.insert(&r.key, i).is_some() {
             return Err(duplicate(file, key, "earlier", (ka.display)(&r.key)));
@@ -312,7 +322,7 @@ pub fn compare_keyed(a: &Rows, b: &Rows, key: &str, file: &str) -> Result<KeyedD
     };
     let mut matched = vec![false; ka.rows.len()];
     let mut changed_counts = vec![0u64; kb.columns.len()];
-    let mut seen_b: HashMap<&[u8], ()> = HashMap::with_capacity(kb.rows.len());
+    let mut seen_b: Map<()> = Map::with_capacity_and_hasher(kb.rows.len(), hasher().clone());
     for rb in &kb.rows {
         if seen_b.insert(&rb.key, ()).is_some() {
             return Err(duplicate(file, key, "later", (kb.display)(&rb.key)));
@@ -520,54 +530,42 @@ fn keyed_table(
     file: &str,
     side: &str,
 ) -> Result<Keyed> {
-    let mut rows = Vec::new();
-    let mut columns: Vec<String> = Vec::new();
-    let mut k = None;
-    let mut buf = Vec::new();
-    table::read_batches(data.clone(), format, Path::new(name), |batch| {
+    let columns_of = |schema: &arrow_schema::Schema| -> Vec<String> {
+        schema.fields().iter().map(|f| f.name().clone()).collect()
+    };
+    let (schema, per_batch) = table::map_batches(data.clone(), format, Path::new(name), |batch| {
         let schema = batch.schema();
-        if k.is_none() {
-            columns = schema.fields().iter().map(|f| f.name().clone()).collect();
-            k = Some(
-                columns
-                    .iter()
-                    .position(|c| c == key)
-                    .ok_or_else(|| no_key(file, key, side, &columns))?,
-            );
-        }
-        let k = k.unwrap();
+        let Ok(k) = schema.index_of(key) else {
+            return Err(no_key(file, key, side, &columns_of(&schema)));
+        };
         let w = RowWriter::new(batch).map_err(|m| table_error(name, m))?;
         let key_col = batch.column(k);
-        for i in 0..w.rows() {
-            let cells = (0..columns.len())
-                .map(|j| {
-                    buf.clear();
-                    w.put_value(j, i, &mut buf);
-                    hash64(&buf)
-                })
-                .collect();
-            // Keys are matched on their display form, so that a key typed
-            // int32 in one version and int64 in the other still matches.
-            rows.push(KRow {
+        let mut buf = Vec::new();
+        Ok((0..w.rows())
+            .map(|i| KRow {
+                // Keys are matched on their display form, so that a key
+                // typed int32 in one version and int64 in the other still
+                // matches.
                 key: table::display_value(key_col.as_ref(), i)
                     .into_bytes()
                     .into_boxed_slice(),
-                cells,
-            });
-        }
-        Ok(())
+                cells: (0..batch.num_columns())
+                    .map(|j| {
+                        buf.clear();
+                        w.put_value(j, i, &mut buf);
+                        hash64(&buf)
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<KRow>>())
     })?;
-    if k.is_none() {
-        // No batches: the schema alone says whether the key exists.
-        let schema = table::read_batches(data.clone(), format, Path::new(name), |_| Ok(()))?;
-        columns = schema.fields().iter().map(|f| f.name().clone()).collect();
-        if !columns.iter().any(|c| c == key) {
-            return Err(no_key(file, key, side, &columns));
-        }
+    let columns = columns_of(&schema);
+    if !columns.iter().any(|c| c == key) {
+        return Err(no_key(file, key, side, &columns));
     }
     Ok(Keyed {
         columns,
-        rows,
+        rows: per_batch.into_iter().flatten().collect(),
         display: |k| String::from_utf8_lossy(k).into_owned(),
     })
 }

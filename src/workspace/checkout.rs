@@ -176,6 +176,12 @@ pub fn resolve_target(repo: &Repo, cwd: &Path, arg: &str, dest: Option<&Path>) -
                 pointer: PathBuf::from(t.pointer_file),
             }))
         }
+        // A bare name that is nothing on disk, nor in the directory's tree
+        // (when the store has it), may still be a run or an id.
+        Ok(t)
+            if !arg.contains('/')
+                && !in_tree_or_unknown(repo, &t)
+                && std::fs::symlink_metadata(cwd.join(arg)).is_err() => {}
         Ok(t) => {
             let Some(dest) = dest else {
                 return Ok(Target::Pointers(vec![t]));
@@ -439,6 +445,22 @@ pub fn checkout(
     report.restored.sort();
     report.removed.sort();
     Ok(report)
+}
+
+/// For a part of a tracked directory: whether its tree holds that path,
+/// or cannot be read here (not fetched yet: the path may be there). True
+/// for anything that is not a part.
+fn in_tree_or_unknown(repo: &Repo, t: &Tracked) -> bool {
+    let (Part::Sub(sub), Ok(p)) = (&t.part, &t.pointer) else {
+        return true;
+    };
+    match repo.store().get_tree(&p.id) {
+        Ok(tree) => tree
+            .entries()
+            .iter()
+            .any(|e| crate::workspace::partial::within(&e.path, sub)),
+        Err(_) => true,
+    }
 }
 
 /// Whether the directory at `dir` holds any file (at any depth).

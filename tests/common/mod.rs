@@ -403,3 +403,34 @@ pub fn verify_store(cache: &Path) -> usize {
     }
     n
 }
+
+/// The command `bin` of the PyPI package `package`: from the PATH when it
+/// answers `--version`, otherwise installed from PyPI into a virtual
+/// environment under the target directory (kept between runs).
+pub fn python_tool(bin: &str, package: &str) -> PathBuf {
+    if let Ok(out) = Command::new(bin).arg("--version").output() {
+        if out.status.success() {
+            return PathBuf::from(bin);
+        }
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{bin}-venv"));
+    let path = venv.join("bin").join(bin);
+    if !path.is_file() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "python3 -m venv failed: {bin} needs python3 with venv");
+        let out = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check", package])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install {package} failed: {}",
+            stderr(&out)
+        );
+    }
+    path
+}
