@@ -322,3 +322,18 @@ pub fn pointer_parse(data: &[u8]) {
         }
     }
 }
+
+/// The rows of arbitrary bytes named as a table: the Parquet and Arrow
+/// decoders on hostile input must give an error (the file keeps its id and
+/// has no rows), never a panic, and the id must be the bytes'. The first
+/// byte picks the name (mod 3): `f.parquet`, `f.arrow`, `f.feather`.
+pub fn table_rows(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let name = ["f.parquet", "f.arrow", "f.feather"][mode as usize % 3];
+    let d = rvc::format::hash::digest_bytes(rest, name, Path::new(name))
+        .expect("a table is never an error");
+    assert_eq!(d.id, rvc::format::hash::hash_bytes(rest));
+    assert_eq!(d.size, rest.len() as u64);
+}

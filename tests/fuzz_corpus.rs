@@ -105,3 +105,24 @@ fn the_real_seeds_are_accepted() {
         .unwrap();
     }
 }
+
+#[test]
+fn table_rows_corpus() {
+    // The pyarrow-written tables, whole, and cut short at several places.
+    assert!(replay("table_rows", checks::table_rows) >= 6);
+    for seed in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/table_rows"))
+            .unwrap()
+    {
+        let bytes = std::fs::read(seed.unwrap().path()).unwrap();
+        for cut in [1, 9, bytes.len() / 3, bytes.len() / 2, bytes.len() - 9] {
+            checks::table_rows(&bytes[..cut.min(bytes.len())]);
+        }
+        // Damaged in the middle: pages, offsets and footers that lie.
+        for at in (1..bytes.len()).step_by(bytes.len() / 97 + 1) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x5a;
+            checks::table_rows(&bad);
+        }
+    }
+}

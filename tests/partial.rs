@@ -90,6 +90,10 @@ fn a_partial_pull_brings_one_part_and_status_add_and_pull_keep_the_rest() {
     let s = b.json(&["status"]);
     assert_eq!(s[0]["state"], "unchanged");
     assert_eq!(s[0]["partial"]["not_checked_out"], 7);
+    // fsck asks only for the parts: the rest is not missing, not damage.
+    let out = b.rvc(&["fsck"]).output().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("0 missing"), "{}", stdout(&out));
 
     // A second part joins the first.
     rvc_s3(&b, &server, &["pull", "data/train/shard-001/rows.csv"])

@@ -161,3 +161,26 @@ fn keyed_diff_of_csv_and_jsonl_in_a_directory_names_each_file() {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
 }
+
+#[test]
+fn tables_damaged_anywhere_are_tracked_by_their_bytes_and_nothing_crashes() {
+    // Bytes flipped all through pyarrow's files: some make the Arrow and
+    // Parquet decoders panic, which must end as that file's warning.
+    let ws = Workspace::new();
+    let mut n = 0;
+    for file in ["stream.arrow", "file.arrow", "default.parquet"] {
+        let bytes = vector("types", file).into_iter().collect::<Vec<u8>>();
+        for at in (8..bytes.len()).step_by(bytes.len() / 40 + 1) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x5a;
+            ws.write(&format!("bad/{at}-{file}"), &bad);
+            n += 1;
+        }
+    }
+    let out = ws.rvc(&["add", "bad", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("internal error"), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["paths"][0]["pointer"]["files"], n);
+    ws.rvc(&["status", "--check"]).assert().success();
+}

@@ -129,6 +129,11 @@ pub type CmdResult = Result<ExitCode, Error>;
 pub fn run() -> ExitCode {
     install_signal_handlers();
     std::panic::set_hook(Box::new(|info| {
+        // The Parquet and Arrow decoders can panic on a malformed file:
+        // the library catches that and reports the file instead.
+        if rvc::format::table::decoding() {
+            return;
+        }
         eprintln!("error: internal error in rvc: {info}");
         eprintln!("hint: this is a bug; please report it with the command you ran");
         std::process::exit(EXIT_INTERNAL as i32);

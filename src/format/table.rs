@@ -72,11 +72,25 @@ pub fn table_rows(data: Bytes, format: TableFormat, path: &std::path::Path) -> R
     })
 }
 
+/// How many table decoders are running (see [`decoding`]).
+static DECODING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether a table is being decoded now: a panic raised meanwhile (on any
+/// thread) is most likely the decoder's, and will be caught and turned
+/// into that table's error. A program's panic hook that ends the process
+/// should let such a panic unwind instead.
+pub fn decoding() -> bool {
+    DECODING.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
+
 /// Run a decoder on untrusted bytes: a panic inside the Parquet or Arrow
 /// crates (a malformed file they did not expect) is this file's error,
 /// not the end of the command.
 fn guarded<T>(path: &std::path::Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+    DECODING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    DECODING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    result.unwrap_or_else(|_| {
         Err(Error::Format(FormatError::file(
             Format::Table,
             path,
@@ -399,35 +413,28 @@ impl Col {
             DataType::Decimal64(..) => fixed(8, Widen::To256),
             DataType::Decimal128(..) => fixed(16, Widen::To256),
             DataType::Decimal256(..) => fixed(32, Widen::Raw),
-            DataType::Utf8 => {
-                let s = a.as_string::<i32>();
+            // A string is its UTF-8 bytes: one layout for both.
+            DataType::Utf8 | DataType::Binary => {
+                let b = match a.data_type() {
+                    DataType::Utf8 => arrow_array::BinaryArray::from(a.as_string::<i32>().clone()),
+                    _ => a.as_binary::<i32>().clone(),
+                };
                 Col::Bytes32 {
-                    offsets: s.offsets().inner().clone(),
-                    data: s.values().clone(),
+                    offsets: b.offsets().inner().clone(),
+                    data: b.values().clone(),
                     nulls,
                 }
             }
-            DataType::Binary => {
-                let s = a.as_binary::<i32>();
-                Col::Bytes32 {
-                    offsets: s.offsets().inner().clone(),
-                    data: s.values().clone(),
-                    nulls,
-                }
-            }
-            DataType::LargeUtf8 => {
-                let s = a.as_string::<i64>();
+            DataType::LargeUtf8 | DataType::LargeBinary => {
+                let b = match a.data_type() {
+                    DataType::LargeUtf8 => {
+                        arrow_array::LargeBinaryArray::from(a.as_string::<i64>().clone())
+                    }
+                    _ => a.as_binary::<i64>().clone(),
+                };
                 Col::Bytes64 {
-                    offsets: s.offsets().inner().clone(),
-                    data: s.values().clone(),
-                    nulls,
-                }
-            }
-            DataType::LargeBinary => {
-                let s = a.as_binary::<i64>();
-                Col::Bytes64 {
-                    offsets: s.offsets().inner().clone(),
-                    data: s.values().clone(),
+                    offsets: b.offsets().inner().clone(),
+                    data: b.values().clone(),
                     nulls,
                 }
             }

@@ -142,9 +142,20 @@ pub fn fsck(repo: &Repo, opts: FsckOptions, progress: &dyn Progress) -> Result<F
 
     // What the workspace needs.
     let keep = roots::workspace(repo)?;
+    // A directory checked out in part needs only its parts here.
+    let partial = crate::workspace::partial::Partial::load(repo)?;
     let mut missing_files = HashSet::new();
     for k in &keep {
-        let reach = roots::reach(store, std::slice::from_ref(k));
+        let parts = k
+            .source
+            .strip_suffix(crate::format::pointer::SUFFIX)
+            .and_then(|path| partial.parts(path));
+        let reach = match parts {
+            Some(parts) => store.reachable_except(std::iter::once(k.root()), &|_, path| {
+                !crate::workspace::partial::in_parts(path, parts)
+            }),
+            None => roots::reach(store, std::slice::from_ref(k)),
+        };
         missing_files.extend(reach.missing_files);
         for object in reach.missing {
             missing.lock().unwrap().push((object, k.source.clone()));

@@ -116,11 +116,6 @@ impl Partial {
     pub fn clear(&mut self, dir: &str) -> bool {
         self.parts.remove(dir).is_some()
     }
-
-    /// Forget directories that are no longer tracked.
-    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
-        self.parts.retain(|d, _| keep(d));
-    }
 }
 
 /// Whether the path `rel` (inside a directory) is `part` or below it.
