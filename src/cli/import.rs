@@ -51,13 +51,13 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
             );
         }
         for run in &r.runs {
-            let verb = if run.existing {
-                "kept the run already recorded for"
+            let what = if run.existing {
+                "already recorded, kept"
             } else {
                 "recorded"
             };
             println!(
-                "{verb} stage {} as run {} -> {}  ({})",
+                "stage {} -> run {} ({what}) -> {}  ({})",
                 run.stage, run.run, run.lockfile, run.command
             );
         }
@@ -67,10 +67,20 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
                 s.what, s.dvc_file, s.reason
             );
         }
+        let kept = r.runs.iter().filter(|run| run.existing).count() as u64;
+        let kept = if kept > 0 {
+            format!(" ({kept} already there)")
+        } else {
+            String::new()
+        };
         println!(
-            "{} converted, {} recorded, {} not converted",
+            "{} converted, {} recorded{kept}, {} not converted",
             plural(r.converted.len() as u64, "output", "outputs"),
-            plural(r.runs.len() as u64, "run", "runs"),
+            plural(
+                r.runs.len() as u64 - r.runs.iter().filter(|run| run.existing).count() as u64,
+                "run",
+                "runs"
+            ),
             r.skipped.len()
         );
         if !r.converted.is_empty() || !r.runs.is_empty() {
