@@ -176,6 +176,13 @@ fn checkout_of_a_part_that_is_not_there_names_it_and_a_full_dir_is_not_made_part
     assert!(!out.status.success());
     let err = format!("{}{}", stdout(&out), stderr(&out));
     assert!(err.contains("data/images/cow is not in data"), "{err}");
+    // ... and in a clone with nothing checked out, it records nothing.
+    let b = clone_of(&a);
+    rvc_s3(&b, &server, &["fetch"]).assert().success();
+    let out = b.rvc(&["checkout", "data/images/cow"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!b.path(".rvc/state/partial.toml").exists());
+    assert!(!b.path("data").exists());
 }
 
 #[test]

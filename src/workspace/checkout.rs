@@ -352,6 +352,14 @@ pub fn checkout(
                         };
                         if let Some(parts) = parts {
                             let tree = repo.store().get_tree(&p.id)?;
+                            // Every part must be in the tree before any is
+                            // recorded or written.
+                            let places = parts
+                                .iter()
+                                .map(|part| {
+                                    restore_part(repo, &t.path, &t.pointer_file, &tree, part)
+                                })
+                                .collect::<Result<Vec<_>>>()?;
                             if let Part::Sub(sub) = &t.part {
                                 // A part of a directory that is not there
                                 // starts a partial checkout; the record is
@@ -363,14 +371,12 @@ pub fn checkout(
                                     partial.save(repo)?;
                                 }
                             }
-                            for part in parts {
-                                let at =
-                                    restore_part(repo, &t.path, &t.pointer_file, &tree, &part)?;
+                            for (at, content) in &places {
                                 materialize(
                                     repo,
                                     &mut cache,
-                                    &at.0,
-                                    &at.1,
+                                    at,
+                                    content,
                                     opts,
                                     progress,
                                     &mut report,
@@ -465,17 +471,12 @@ fn in_tree_or_unknown(repo: &Repo, t: &Tracked) -> bool {
 
 /// Whether the directory at `dir` holds any file (at any depth).
 fn holds_files(dir: &Path) -> bool {
-    walkdir_any(dir)
-}
-
-fn walkdir_any(dir: &Path) -> bool {
     let Ok(entries) = fs::read_dir(dir) else {
         return false;
     };
     entries.flatten().any(|e| match e.file_type() {
-        Ok(t) if t.is_dir() => walkdir_any(&e.path()),
-        Ok(_) => true,
-        Err(_) => true,
+        Ok(t) if t.is_dir() => holds_files(&e.path()),
+        _ => true,
     })
 }
 
