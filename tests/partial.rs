@@ -202,3 +202,32 @@ fn a_damaged_partial_record_is_an_error_not_a_reason_to_drop_data() {
     let listing = stdout(&b.rvc(&["ls", "data.rvc"]).output().unwrap());
     assert!(listing.contains("images/dog/3.txt"), "{listing}");
 }
+
+#[test]
+fn a_record_left_by_a_removed_pointer_does_not_stop_a_fresh_add() {
+    // No remote needed: the part is checked out from the local store.
+    let ws = Workspace::new();
+    ws.write("data/a/x.txt", "x\n");
+    ws.write("data/b/y.txt", "y\n");
+    ws.rvc(&["add", "data"]).assert().success();
+    std::fs::remove_dir_all(ws.path("data")).unwrap();
+    ws.rvc(&["checkout", "data/a"]).assert().success();
+    assert!(ws.path(".rvc/state/partial.toml").exists());
+    // The user stops tracking data and starts again with other files.
+    std::fs::remove_file(ws.path("data.rvc")).unwrap();
+    std::fs::remove_dir_all(ws.path("data")).unwrap();
+    ws.write("data/z.txt", "z\n");
+    let out = ws.rvc(&["add", "data"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The new tree is what is on disk, nothing of the old one, and the
+    // stale record is gone.
+    let listing = stdout(&ws.rvc(&["ls", "data.rvc"]).output().unwrap());
+    assert!(listing.contains("z.txt"), "{listing}");
+    assert!(
+        !listing.contains("x.txt") && !listing.contains("y.txt"),
+        "{listing}"
+    );
+    assert!(!ws.path(".rvc/state/partial.toml").exists());
+    let status = stdout(&ws.rvc(&["status"]).output().unwrap());
+    assert!(status.contains("up to date"), "{status}");
+}

@@ -236,14 +236,24 @@ fn refuse_tracked_inside(rel: &str, files: &[FileEntry]) -> Result<()> {
 /// never checked out, and stay as they are. They get an empty `abs`, so
 /// the caller can drop them again after building the tree. Returns whether
 /// any of them has rows (then the directory's combined rows are unknown).
+/// The directory pointer that a partial record for `rel` refers to, or
+/// `None` when there is no pointer file or it names a single file. A
+/// pointer that cannot be read is an error: the record cannot be judged.
+fn partial_pointer(repo: &Repo, rel: &str) -> Result<Option<Pointer>> {
+    let pointer_file = repo.abs(&format!("{rel}{}", pointer::SUFFIX));
+    match Pointer::load(&pointer_file) {
+        Ok(p) => Ok((p.kind == PointerKind::Dir).then_some(p)),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn keep_parts_not_checked_out(
     repo: &Repo,
-    rel: &str,
+    old: &Pointer,
     parts: &std::collections::BTreeSet<String>,
     current: &mut Vec<Current>,
 ) -> Result<bool> {
-    let pointer_file = format!("{rel}{}", pointer::SUFFIX);
-    let old = Pointer::load(&repo.abs(&pointer_file))?;
     let tree = repo.store().get_tree(&old.id)?;
     let present: std::collections::HashSet<String> =
         current.iter().map(|c| c.entry.rel.clone()).collect();
@@ -369,8 +379,19 @@ pub(crate) fn store_path(
     // its pointer names it.
     let mut rows_unknown = false;
     if is_dir {
-        if let Some(parts) = Partial::load(repo)?.parts(rel) {
-            rows_unknown = keep_parts_not_checked_out(repo, rel, parts, &mut current)?;
+        let mut partial = Partial::load(repo)?;
+        if let Some(parts) = partial.parts(rel) {
+            match partial_pointer(repo, rel)? {
+                Some(old) => {
+                    rows_unknown = keep_parts_not_checked_out(repo, &old, parts, &mut current)?;
+                }
+                // The directory's pointer is gone (or now names a file):
+                // the record is stale, and what is on disk is all of it.
+                None => {
+                    partial.clear(rel);
+                    partial.save(repo)?;
+                }
+            }
         }
     }
     // A directory's tree is stored, and its id (hashed once) names it.
