@@ -6,30 +6,11 @@
 
 mod common;
 
-use common::{kill_after, noise, verify_store, Workspace};
+use common::{assert_sound as sound, kill_after, noise, Workspace};
 
 /// The kill points, in milliseconds after the start: from before the
 /// command has opened the repository to after it would have finished.
 const KILL_AT_MS: [u64; 12] = [1, 3, 8, 15, 25, 40, 60, 90, 130, 180, 260, 400];
-
-/// Nothing stored is damaged, and nothing a pointer or lockfile names is
-/// missing.
-fn sound(ws: &Workspace, when: &str) {
-    verify_store(&ws.path(".rvc/cache"));
-    let out = ws.rvc(&["fsck", "--json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{when}: fsck printed no JSON ({e}): {}",
-            common::stderr(&out)
-        )
-    });
-    for key in ["corrupt", "missing"] {
-        assert!(
-            report[key].as_array().unwrap().is_empty(),
-            "{when}: {key}: {report}"
-        );
-    }
-}
 
 /// Outputs big enough that storing them takes a while: checkpoints and
 /// many small files.

@@ -203,3 +203,65 @@ fn outside_a_dvc_repository_the_import_says_where_to_run_it() {
     let err = stderr(&out);
     assert!(err.contains("no DVC repository here"), "{err}");
 }
+
+#[test]
+fn a_killed_import_leaves_a_sound_repository_and_the_rerun_completes() {
+    if !common::have_tool("python3", "rvc import dvc tests (dvc from PyPI)") {
+        return;
+    }
+    // A project whose bytes are only in DVC's cache: the import copies
+    // 600 small files and two 8 MB checkpoints back, then adds them.
+    let ws = Workspace::bare();
+    ws.git(&["init", "-q"]);
+    ws.committer();
+    run_dvc(&ws, &["init", "-q"]);
+    for i in 0..600 {
+        ws.write(
+            &format!("data/shards/{:02}/{i}.txt", i % 12),
+            format!("row {i}\n"),
+        );
+    }
+    ws.write("ckpt/a.bin", common::noise(8 << 20, 1));
+    ws.write("ckpt/b.bin", common::noise(8 << 20, 2));
+    run_dvc(&ws, &["add", "-q", "data/shards", "ckpt"]);
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-qm", "dvc project"]);
+    let want_data = snapshot(&ws.path("data/shards"));
+    let want_ckpt = snapshot(&ws.path("ckpt"));
+    std::fs::remove_dir_all(ws.path("data/shards")).unwrap();
+    std::fs::remove_dir_all(ws.path("ckpt")).unwrap();
+    ws.rvc(&["init"]).assert().success();
+
+    for ms in [2, 15, 40, 80, 150, 250, 400, 650] {
+        common::kill_after(ws.rvc_process(&["import", "dvc"]), ms);
+        common::assert_sound(&ws, &format!("import killed after {ms} ms"));
+        // A pointer, when written, is whole and names what the store holds.
+        for p in ["data/shards.rvc", "ckpt.rvc"] {
+            if ws.path(p).exists() {
+                ws.rvc(&["ls", p]).assert().success();
+            }
+        }
+    }
+    // A copy from DVC's cache cut short, as a kill mid-copy leaves it: not
+    // data, and not a file DVC does not list.
+    ws.write("ckpt/.rvc-tmp-4242-0-1f", common::noise(1 << 20, 3));
+    let out = ws.rvc(&["import", "dvc"]).output().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    common::assert_sound(&ws, "after the re-run");
+    let listing = stdout(&ws.rvc(&["ls", "ckpt.rvc"]).output().unwrap());
+    assert!(!listing.contains("rvc-tmp"), "{listing}");
+    let status = ws.rvc(&["status"]).output().unwrap();
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(
+        stdout(&status).contains("2 tracked paths up to date"),
+        "{}",
+        stdout(&status)
+    );
+    // Nothing the killed runs left behind is in the data, and checkout
+    // restores every byte.
+    std::fs::remove_dir_all(ws.path("data/shards")).unwrap();
+    std::fs::remove_dir_all(ws.path("ckpt")).unwrap();
+    ws.rvc(&["checkout"]).assert().success();
+    assert!(snapshot(&ws.path("data/shards")) == want_data);
+    assert!(snapshot(&ws.path("ckpt")) == want_ckpt);
+}

@@ -283,12 +283,18 @@ fn restore_file(root: &Path, cache: &Path, out: &Out) -> std::result::Result<boo
     if let Some(parent) = abs.parent() {
         std::fs::create_dir_all(parent).at("create directory", parent)?;
     }
-    let tmp = abs.with_file_name(format!(
-        ".{}.rvc-import",
-        abs.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    std::fs::copy(&object, &tmp).at("copy from DVC's cache", &object)?;
-    std::fs::rename(&tmp, &abs).at("write", &abs)?;
+    // rvc's own temporary name: scans skip it, and a later checkout
+    // removes it if this process is killed before the rename.
+    let dir = abs.parent().unwrap_or(root);
+    let (tmp, mut file) = crate::io::atomic::create_temp(dir, 0o666)?;
+    let copied = std::fs::File::open(&object)
+        .and_then(|mut from| std::io::copy(&mut from, &mut file))
+        .at("copy from DVC's cache", &object)
+        .and_then(|_| std::fs::rename(&tmp, &abs).at("write", &abs));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
     Ok(true)
 }
 
@@ -404,6 +410,8 @@ fn files_below(dir: &Path) -> Result<Vec<String>> {
             let p = e.path();
             if e.file_type().at("stat", &p)?.is_dir() {
                 stack.push(p);
+            } else if crate::io::atomic::is_temp_name(&e.file_name().to_string_lossy()) {
+                // Left by a killed rvc: not data, and not listed by DVC.
             } else if let Ok(rel) = p.strip_prefix(dir) {
                 out.push(rel.to_string_lossy().replace('\\', "/"));
             }

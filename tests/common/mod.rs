@@ -332,6 +332,21 @@ pub fn damage_chunk(cache: &Path, id: &str) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// Nothing stored is damaged, and nothing a pointer or lockfile names is
+/// missing.
+pub fn assert_sound(ws: &Workspace, when: &str) {
+    verify_store(&ws.path(".rvc/cache"));
+    let out = ws.rvc(&["fsck", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{when}: fsck printed no JSON ({e}): {}", stderr(&out)));
+    for key in ["corrupt", "missing"] {
+        assert!(
+            report[key].as_array().unwrap().is_empty(),
+            "{when}: {key}: {report}"
+        );
+    }
+}
+
 /// Check every object in a store against its name; returns how many. Chunks
 /// (loose or packed) must hash to their name, trees too (in derive-key
 /// mode), and every manifest must rebuild a file that hashes to its name.
