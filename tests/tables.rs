@@ -65,6 +65,36 @@ fn tables_get_rows_and_a_damaged_one_is_tracked_by_its_bytes_with_a_warning() {
 }
 
 #[test]
+fn a_damaged_table_added_or_hashed_on_its_own_is_warned_about() {
+    // The same warning as inside a directory, for a file named directly.
+    let ws = Workspace::new();
+    let whole = vector("text", "default.parquet");
+    ws.write("cut.parquet", &whole[..whole.len() / 3]);
+    let out = ws.rvc(&["add", "cut.parquet", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let no_rows = report["paths"][0]["no_rows"].as_array().unwrap();
+    assert_eq!(no_rows.len(), 1, "{report}");
+    assert_eq!(no_rows[0]["path"], "cut.parquet");
+    let out = ws.rvc(&["add", "cut.parquet"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("warning: cut.parquet is tracked by its bytes only"),
+        "{}",
+        stderr(&out)
+    );
+    // `rvc hash` prints the file id, and says why there is no rows hash.
+    let out = ws.rvc(&["hash", "cut.parquet"]).output().unwrap();
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: cut.parquet has no rows hash")
+            && err.contains("not a readable Parquet file"),
+        "{err}"
+    );
+    assert!(common::stdout(&out).starts_with(&common::b3(&whole[..whole.len() / 3])));
+}
+
+#[test]
 fn rewriting_a_table_another_way_keeps_its_rows_hash() {
     let ws = Workspace::new();
     ws.write("t.parquet", vector("text", "default.parquet"));

@@ -38,6 +38,13 @@ pub fn run(cwd: &Path, args: Args) -> CmdResult {
     for p in &args.paths {
         let abs = cwd.join(p);
         let d = rvc::workspace::hash_path(&abs, &boundary, &bar)?;
+        // A table that could not be read still has its file id; say why
+        // it has no rows hash (on stderr, so JSON stays as it is).
+        if d.kind == PointerKind::File && d.rows.is_none() {
+            if let Some(why) = rvc::format::hash::table_rows_error(&abs) {
+                eprintln!("warning: {} has no rows hash: {why}", p.display());
+            }
+        }
         rows.push(Row {
             path: p.display().to_string(),
             kind: d.kind,

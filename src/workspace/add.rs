@@ -416,15 +416,17 @@ pub(crate) fn store_path(
     let hashed = current.iter().filter(|c| c.hashed).count() as u64;
     // A table that cannot be read is still tracked by its bytes; say why
     // it has no rows (reading it again: this is the rare case).
+    // (A single file's entry has an empty `rel`: judge by the whole path.)
     let no_rows = current
         .iter()
-        .filter(|c| {
-            c.known.rows.is_none() && crate::format::table::table_format(&c.entry.rel).is_some()
+        .map(|c| (c, cache_key(rel, &c.entry.rel)))
+        .filter(|(c, path)| {
+            c.known.rows.is_none() && crate::format::table::table_format(path).is_some()
         })
-        .filter_map(|c| {
+        .filter_map(|(c, path)| {
             let why = crate::format::hash::table_rows_error(&c.entry.abs)?;
             Some(NoRows {
-                path: cache_key(rel, &c.entry.rel),
+                path,
                 reason: why.to_string(),
             })
         })
