@@ -231,11 +231,6 @@ fn refuse_tracked_inside(rel: &str, files: &[FileEntry]) -> Result<()> {
     Ok(())
 }
 
-/// Add to `current` (what is on disk of the directory `rel`) the files of
-/// its current tree that are outside `parts` and not on disk: they were
-/// never checked out, and stay as they are. They get an empty `abs`, so
-/// the caller can drop them again after building the tree. Returns whether
-/// any of them has rows (then the directory's combined rows are unknown).
 /// The directory pointer that a partial record for `rel` refers to, or
 /// `None` when there is no pointer file or it names a single file. A
 /// pointer that cannot be read is an error: the record cannot be judged.
@@ -248,6 +243,11 @@ fn partial_pointer(repo: &Repo, rel: &str) -> Result<Option<Pointer>> {
     }
 }
 
+/// Add to `current` (what is on disk of the directory `old` points to)
+/// the files of its tree that are outside `parts` and not on disk: they were
+/// never checked out, and stay as they are. They get an empty `abs`, so
+/// the caller can drop them again after building the tree. Returns whether
+/// any of them has rows (then the directory's combined rows are unknown).
 fn keep_parts_not_checked_out(
     repo: &Repo,
     old: &Pointer,
