@@ -95,6 +95,37 @@ fn a_damaged_table_added_or_hashed_on_its_own_is_warned_about() {
 }
 
 #[test]
+fn a_page_claiming_more_than_its_codec_can_produce_is_refused_before_decoding() {
+    // tests/vectors/hostile/page_claims_2gib.parquet: 881 bytes written by
+    // pyarrow (snappy, one page), its page header then edited to claim
+    // 2 GiB decoded. Decoding it would allocate and zero all of that
+    // (2 GiB of memory, 14 s) before finding the lie; the header check
+    // refuses it first, and the file is tracked by its bytes.
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/vectors/hostile/page_claims_2gib.parquet"),
+    )
+    .unwrap();
+    let ws = Workspace::new();
+    ws.write("claims.parquet", &bytes);
+    let out = ws
+        .rvc(&["add", "claims.parquet", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let no_rows = report["paths"][0]["no_rows"].as_array().unwrap();
+    assert_eq!(no_rows.len(), 1, "{report}");
+    let reason = no_rows[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("claims 2147483647 decoded bytes")
+            && reason.contains("more than SNAPPY can produce"),
+        "{reason}"
+    );
+    assert_eq!(report["paths"][0]["pointer"]["id"], common::b3(&bytes));
+}
+
+#[test]
 fn rewriting_a_table_another_way_keeps_its_rows_hash() {
     let ws = Workspace::new();
     ws.write("t.parquet", vector("text", "default.parquet"));

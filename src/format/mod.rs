@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod id;
 pub mod lockfile;
+pub mod pages;
 pub mod pointer;
 pub mod remote_index;
 pub mod table;

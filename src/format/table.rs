@@ -112,8 +112,8 @@ pub fn read_batches(
         |message: String| Error::Format(FormatError::file(Format::Table, path, None, message));
     guarded(path, || match format {
         TableFormat::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(data)
-                .map_err(|e| bad(parquet_message(&e)))?;
+            let meta = parquet_metadata(&data).map_err(bad)?;
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(data, meta);
             let schema = builder.schema().clone();
             let reader = builder
                 .with_batch_size(BATCH_ROWS)
@@ -193,6 +193,8 @@ pub fn map_batches<T: Send>(
 fn parquet_metadata(data: &Bytes) -> std::result::Result<ArrowReaderMetadata, String> {
     let meta =
         ArrowReaderMetadata::load(data, Default::default()).map_err(|e| parquet_message(&e))?;
+    crate::format::pages::check(data, meta.metadata())
+        .map_err(|e| format!("not a readable Parquet file ({e})"))?;
     let schema = meta.schema();
     let mut changed = false;
     let fields: Vec<Field> = schema
