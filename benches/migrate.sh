@@ -27,11 +27,9 @@ DIRS=${DIRS:-100}
 SEED=${SEED:-20240601}
 RES=$B/results
 mkdir -p "$B/bin" "$RES"
-if [[ -z ${SKIP_BUILD:-} ]]; then
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-fi
-cp "$ROOT/target/release/rvc" "$B/bin/rvc"
-RVC=$B/bin/rvc
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+install_rvc
 export DVC_NO_ANALYTICS=1
 python3 "$ROOT/benches/gen_data.py" --out "$B/data" --files "$FILES" --dirs "$DIRS" \
     --big-mib 1 --seed "$SEED" >&2

@@ -30,11 +30,9 @@ RES=$B/results
 mkdir -p "$B/bin" "$RES"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-if [[ -z ${SKIP_BUILD:-} ]]; then
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-fi
-cp "$ROOT/target/release/rvc" "$B/bin/rvc"
-RVC=$B/bin/rvc
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+install_rvc
 
 median() {  # median FILE.json: the median in ms of hyperfine's first result
     python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$1"
